@@ -1,0 +1,103 @@
+# Gophernetes — build, root filesystem, tests.
+#   make          install missing Debian packages (as root), build both programs and ./rootfs
+#   make shell    all of that, then start gophernetes-shell on ./rootfs
+#   make check    unit tests, integration tests, lesson replay, then the same under ASan+UBSan
+CC      ?= cc
+PKGS    := libreadline-dev libnl-3-dev libnl-route-3-dev libcap-dev check busybox-static pkg-config
+TESTPKGS := iproute2 procps util-linux
+BUILD   ?= build
+SAN     ?=
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -Iinclude $(SAN)
+NL_CFLAGS = $(shell pkg-config --cflags libnl-route-3.0 2>/dev/null)
+NL_LIBS   = $(shell pkg-config --libs libnl-route-3.0 2>/dev/null)
+CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null)
+LDFLAGS += $(SAN)
+
+ENGINE_SRC := $(wildcard src/engine/*.c)
+CLI_SRC    := $(wildcard src/cli/*.c)
+SHELL_SRC  := $(wildcard src/shell/*.c)
+UNIT_SRC   := $(wildcard tests/unit/*.c)
+ENGINE_OBJ := $(ENGINE_SRC:%.c=$(BUILD)/%.o)
+CLI_OBJ    := $(CLI_SRC:%.c=$(BUILD)/%.o)
+SHELL_OBJ  := $(SHELL_SRC:%.c=$(BUILD)/%.o)
+UNIT_OBJ   := $(UNIT_SRC:%.c=$(BUILD)/%.o)
+# The shell's command code (everything but main) is also linked into the unit tests.
+SHELL_LIB_OBJ := $(filter-out $(BUILD)/src/shell/main.o,$(SHELL_OBJ))
+
+.PHONY: all shell check unit integration lessons asan-check deps test-deps clean distclean
+all: deps gophernetes gophernetes-shell rootfs/bin/busybox
+
+shell: all
+	./gophernetes-shell --rootfs ./rootfs
+
+# Installs what is missing; does nothing when everything is there.
+deps:
+	@missing=""; for p in $(PKGS); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" != 0 ]; then echo "missing Debian packages:$$missing — run make as root (sudo make) to install them"; exit 1; fi; \
+	  echo "installing:$$missing"; \
+	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+
+test-deps: deps
+	@missing=""; for p in $(TESTPKGS); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" != 0 ]; then echo "missing Debian packages:$$missing — run as root"; exit 1; fi; \
+	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+
+$(BUILD)/%.o: %.c $(wildcard include/gph/*.h src/*/*.h tests/unit/*.h) | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(NL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/libgph.a: $(ENGINE_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/gophernetes: $(CLI_OBJ) $(BUILD)/libgph.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(NL_LIBS)
+
+$(BUILD)/gophernetes-shell: $(SHELL_OBJ) $(BUILD)/libgph.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(NL_LIBS) -lreadline
+
+# The programs at the repository root are the normal build's.
+gophernetes gophernetes-shell: %: build/%
+	cp $< $@
+
+rootfs/bin/busybox: scripts/mkrootfs.sh | deps
+	scripts/mkrootfs.sh rootfs
+
+$(BUILD)/unit-tests: $(UNIT_OBJ) $(SHELL_LIB_OBJ) $(BUILD)/libgph.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(NL_LIBS) -lreadline $(CHECK_LIBS)
+
+$(BUILD)/probe: tests/probe/probe.c
+	@mkdir -p $(BUILD)
+	$(CC) -std=gnu11 -Wall -Wextra -Werror -O2 -static -o $@ $<
+
+BINS = $(BUILD)/gophernetes $(BUILD)/gophernetes-shell
+
+unit: $(BUILD)/unit-tests
+	$(BUILD)/unit-tests
+
+integration: $(BINS) rootfs/bin/busybox test-deps $(BUILD)/probe
+	GPH_BIN=$(BUILD) tests/integration/run-all.sh
+
+lessons: $(BINS) rootfs/bin/busybox
+	$(BUILD)/gophernetes-shell --rootfs ./rootfs --replay lessons/*.lesson
+
+check-core: unit integration lessons
+
+# The same tests again, built with AddressSanitizer and UndefinedBehaviorSanitizer.
+ASAN = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+asan-check:
+	$(MAKE) BUILD=build-asan SAN="$(ASAN)" check-core
+
+check: all
+	$(MAKE) check-core
+	$(MAKE) asan-check
+
+clean:
+	rm -rf build build-asan gophernetes gophernetes-shell
+
+distclean: clean
+	rm -rf rootfs

@@ -1,0 +1,95 @@
+/* The sandbox: a live process (the "holder") that carries the namespaces, root, mounts and cgroup
+ * built so far. Steps act on it as soon as they are applied; `exec` runs a command inside it; the
+ * holder survives the command so a learner can add steps and exec again.
+ *
+ * Who does what:
+ *   - this process (the runtime: `gophernetes run` or the shell) creates cgroups and the host end of
+ *     network links, and keeps the ledger in the state directory;
+ *   - the holder performs everything that must happen inside: unshare, sethostname, mounts, chroot,
+ *     pivot_root, configuring eth0; it is told over a socket and answers with the result;
+ *   - each exec forks a fresh child of the holder: with `ns pid` it is PID 1 of a new PID namespace
+ *     (a PID namespace dies with its first process, so one per exec), gets its own copy of the mount
+ *     namespace with /proc remounted for that PID namespace, and execs the command. */
+#ifndef GPH_SANDBOX_H
+#define GPH_SANDBOX_H
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <sys/types.h>
+#include "gph/cgroup.h"
+#include "gph/error.h"
+#include "gph/net.h"
+#include "gph/step.h"
+
+struct gph_sandbox_opts {
+	const char *name;           /* --name, may be NULL */
+	const char *cgroup_parent;  /* --cgroup-parent, may be NULL */
+	const char *command;        /* for `ps`: what runs ("shell" for the REPL) */
+	FILE *log;                  /* where -v step lines go (NULL: quiet) */
+};
+
+struct gph_sandbox {
+	char id[13];                /* 12 hex digits */
+	char name[64];
+	pid_t holder;
+	int sock;                   /* SOCK_SEQPACKET to the holder */
+	int ns;                     /* CLONE_NEW* the holder has unshared */
+	bool pid_ns;                /* `ns pid` applied: each exec gets a new PID namespace */
+	bool rooted;                /* chroot or pivot_root done */
+	bool pivoted;               /* pivot_root (vs chroot) */
+	char root[PATH_MAX];        /* the new root as given */
+	struct gph_cgroup cg;
+	bool has_cg;
+	long long memory_limit;
+	struct gph_veth veth;
+	bool has_veth;
+	struct gph_step *steps;     /* applied so far, in order */
+	int n_steps;
+	char command[256];          /* for `ps` */
+	char cgroup_parent[PATH_MAX]; /* --cgroup-parent, "" for the default */
+	long long created;          /* seconds since the epoch */
+	char hostname[65];          /* set by a `hostname` step, for $HOSTNAME */
+	char failed_step[256];      /* a step that failed: exec is refused until it succeeds (B29) */
+	pid_t main_pid;             /* the running command, for `ps` and signal forwarding */
+	FILE *log;
+};
+
+struct gph_exec_opts {
+	char *const *argv;
+	char *const *env;           /* NULL: the clean default (PATH, HOME, TERM, HOSTNAME) */
+	bool tty;                   /* a pseudo-terminal of the container's own, relayed to stdin/out */
+	bool init;                  /* a tiny PID 1 that reaps and forwards, the command its child */
+	int stdio[3];               /* without tty: the command's stdin, stdout, stderr */
+	int stop_timeout;           /* seconds from a forwarded SIGTERM/SIGINT to SIGKILL (0: 10) */
+	bool forward_signals;       /* SIGINT/TERM/HUP/QUIT to this process go to the container */
+};
+
+struct gph_exec_result {
+	int wstatus;                /* as from waitpid */
+	int exit_code;              /* docker's: N, 128+S for signal S, 126/127 when exec failed */
+	bool exec_failed;           /* the command never ran (not found / not executable / setup) */
+	long long oom_kills;        /* counted in the container cgroup during this exec */
+	bool escalated;             /* we had to SIGKILL after the stop timeout */
+};
+
+/* Create the container cgroup and the holder process (in the cgroup, waiting for steps), and
+ * record both in the state directory. Needs root (refused with the reason otherwise). */
+int gph_sandbox_start(struct gph_sandbox *sb, const struct gph_sandbox_opts *o, struct gph_err *e);
+/* Apply one step now. Refuses steps that would change the host (hostname without `ns uts`, mounts
+ * without `ns mnt`, net without `ns net`) and steps applied twice where that is meaningless. */
+int gph_sandbox_apply(struct gph_sandbox *sb, const struct gph_step *st, struct gph_err *e);
+/* Run a command inside and wait for it. Returns 0 when it ran (its status in r), -1 on setup error. */
+int gph_sandbox_exec(struct gph_sandbox *sb, const struct gph_exec_opts *x,
+		     struct gph_exec_result *r, struct gph_err *e);
+/* Print what the kernel shows for the sandbox: what is "ns", "mounts", "cgroup", "net", "all". */
+int gph_sandbox_show(struct gph_sandbox *sb, const char *what, FILE *out, struct gph_err *e);
+/* Tear everything down: processes, cgroup, host veth end, state. Safe to call twice. */
+void gph_sandbox_destroy(struct gph_sandbox *sb);
+
+/* State directory (default /run/gophernetes, GPH_STATE_DIR overrides it for tests). */
+const char *gph_state_root(void);
+/* `gophernetes ps` and `gophernetes gc`. */
+int gph_state_list(FILE *out, struct gph_err *e);
+int gph_state_gc(FILE *out, int *removed, struct gph_err *e);
+
+#endif

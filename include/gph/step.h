@@ -1,0 +1,62 @@
+/* Steps: the one vocabulary of isolation. `gophernetes run` turns its options into steps, the shell
+ * turns each command line into a step, lesson replay feeds the shell; all of them hand the steps,
+ * in order, to gph_sandbox_apply(). The command table below is the single source for parsing,
+ * help, explain and completion. */
+#ifndef GPH_STEP_H
+#define GPH_STEP_H
+#include <limits.h>
+#include <stdbool.h>
+#include "gph/error.h"
+
+enum gph_step_kind {
+	GPH_STEP_NS,          /* ns pid uts mnt ipc net cgroup        */
+	GPH_STEP_HOSTNAME,    /* hostname NAME                        */
+	GPH_STEP_CHROOT,      /* chroot DIR                           */
+	GPH_STEP_PIVOT_ROOT,  /* pivot_root DIR                       */
+	GPH_STEP_MOUNT,       /* mount proc|sys|dev [PATH], mount tmpfs PATH */
+	GPH_STEP_CGROUP_MEM,  /* cgroup mem SIZE                      */
+	GPH_STEP_NET_VETH,    /* net veth                             */
+};
+
+enum gph_mount_what { GPH_MOUNT_PROC, GPH_MOUNT_SYS, GPH_MOUNT_DEV, GPH_MOUNT_TMPFS };
+
+struct gph_step {
+	enum gph_step_kind kind;
+	int ns_flags;               /* NS: CLONE_NEW* bits asked for */
+	enum gph_mount_what mount;  /* MOUNT */
+	char path[PATH_MAX];        /* CHROOT, PIVOT_ROOT: absolute directory; MOUNT: target inside */
+	char hostname[65];          /* HOSTNAME */
+	long long bytes;            /* CGROUP_MEM */
+	char text[256];             /* the command as typed, for messages and `save` */
+};
+
+/* One entry per shell command, steps and non-steps alike. */
+struct gph_cmd_def {
+	const char *name;
+	const char *usage;          /* "ns pid|uts|mnt|ipc|net|cgroup ..." */
+	const char *summary;        /* one line for `help` */
+	const char *help;           /* a paragraph for `help CMD` */
+	const char *explain;        /* system calls, flags, order, why, traps (for `explain CMD`) */
+	const char *see;            /* man pages to read next: "namespaces(7), unshare(2)" */
+	const char *const *args;    /* words completing the first argument, NULL-terminated; or NULL */
+	bool path_arg;              /* complete file names for an argument */
+	bool is_step;               /* builds a gph_step via gph_step_parse */
+};
+
+extern const struct gph_cmd_def gph_cmds[];
+extern const int gph_n_cmds;
+const struct gph_cmd_def *gph_cmd_find(const char *name);
+/* The known command closest to a mistyped name (edit distance), or NULL if nothing is close. */
+const char *gph_cmd_closest(const char *name);
+
+/* Parse one step command (argv[0] is the command name). Relative paths are resolved against the
+ * caller's working directory and must exist; sizes and hostnames are validated here, before
+ * anything is created. */
+int gph_step_parse(int argc, char **argv, struct gph_step *out, struct gph_err *e);
+/* Namespace names <-> CLONE_* flags ("mount" is accepted for "mnt"). */
+int gph_ns_flag(const char *name);
+const char *gph_ns_name(int flag);
+/* Render flags as "pid,uts,mnt" (buf) . */
+void gph_ns_flags_str(int flags, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,49 @@
+/* gophernetes: the one-shot face of the engine (`run`) and the housekeeping commands. */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <string.h>
+#include "cli.h"
+#include "gph/sandbox.h"
+
+void gph_save_argv(int argc, char **argv); /* engine/title.c */
+
+static void usage(FILE *f)
+{
+	fputs("usage: gophernetes COMMAND [ARGS...]\n"
+	      "  run [OPTIONS] CMD [ARGS...]  run CMD in a new container (`gophernetes run --help`)\n"
+	      "  ps                           list running containers\n"
+	      "  gc                           remove what runtimes that died (e.g. SIGKILL) left behind\n"
+	      "  help                         this text\n"
+	      "To build a container step by step, start gophernetes-shell.\n",
+	      f);
+}
+
+int main(int argc, char **argv)
+{
+	gph_save_argv(argc, argv);
+	if (argc < 2) {
+		usage(stderr);
+		return 125;
+	}
+	const char *cmd = argv[1];
+	if (strcmp(cmd, "run") == 0)
+		return gph_cmd_run(argc - 1, argv + 1);
+	if (strcmp(cmd, "ps") == 0 || strcmp(cmd, "gc") == 0) {
+		struct gph_err e;
+		int removed = 0;
+		int rc = cmd[0] == 'p' ? gph_state_list(stdout, &e) : gph_state_gc(stdout, &removed, &e);
+		if (rc < 0) {
+			gph_err_print(&e, stderr, "gophernetes");
+			return 1;
+		}
+		if (cmd[0] == 'g' && removed == 0)
+			printf("nothing to remove\n");
+		return 0;
+	}
+	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	fprintf(stderr, "gophernetes: unknown command \"%s\"\n  hint: `gophernetes help` lists the commands\n", cmd);
+	return 125;
+}

@@ -1,0 +1,277 @@
+/* `gophernetes run`: options -> the same steps the shell applies one by one -> exec -> status. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "cli.h"
+#include "gph/parse.h"
+#include "gph/sandbox.h"
+#include "gph/step.h"
+
+#define EXIT_RUNTIME 125
+
+static void usage(FILE *f)
+{
+	fputs("usage: gophernetes run [OPTIONS] [--] CMD [ARGS...]\n"
+	      "Run CMD in new namespaces, in its own cgroup, with ./rootfs (or --rootfs) as its root.\n"
+	      "  --rootfs DIR         root filesystem (default ./rootfs)\n"
+	      "  --hostname NAME      hostname inside (default: the container id)\n"
+	      "  --name NAME          a name for `gophernetes ps`\n"
+	      "  --memory SIZE        memory limit, e.g. 64M (b, k, m, g; KiB, MiB, GiB)\n"
+	      "  --net none|veth      none: only lo (default); veth: a pair to this network namespace\n"
+	      "  --ns LIST            namespaces, comma separated (default pid,uts,mnt,ipc,net,cgroup)\n"
+	      "  --chroot             chroot instead of pivot_root (escapable: for teaching)\n"
+	      "  --init               a tiny PID 1 that reaps zombies and forwards signals to CMD\n"
+	      "  -t, --tty            a pseudo-terminal of the container's own (default when stdin is one)\n"
+	      "      --no-tty         no pseudo-terminal even when stdin is a terminal\n"
+	      "  --stop-timeout SECS  after forwarding SIGTERM/SIGINT, SIGKILL after SECS (default 10)\n"
+	      "  --cgroup-parent PATH create the cgroup under PATH instead of <own cgroup>/gophernetes\n"
+	      "  -v                   print each step as it is applied\n"
+	      "  -q                   print nothing but errors\n"
+	      "Exit status: CMD's; 128+S if it died of signal S; 125 runtime error; 126 not executable;\n"
+	      "127 not found.\n",
+	      f);
+}
+
+struct run_opts {
+	const char *rootfs, *hostname, *name, *net, *ns, *cgroup_parent, *memory;
+	bool chroot, init, verbose, quiet;
+	int tty; /* -1 auto, 0 no, 1 yes */
+	int stop_timeout;
+};
+
+/* The step list `run` builds: the same command words a learner types in the shell. */
+#define MAX_STEPS 16
+struct plan {
+	struct gph_step steps[MAX_STEPS];
+	int n;
+};
+
+static int add(struct plan *p, struct gph_err *e, int argc, ...)
+{
+	char *argv[8];
+	va_list ap;
+	va_start(ap, argc);
+	for (int i = 0; i < argc && i < 7; i++)
+		argv[i] = va_arg(ap, char *);
+	va_end(ap);
+	argv[argc] = NULL;
+	if (p->n >= MAX_STEPS)
+		return gph_fail(e, E2BIG, NULL, "too many steps");
+	if (gph_step_parse(argc, argv, &p->steps[p->n], e) < 0)
+		return -1;
+	p->n++;
+	return 0;
+}
+
+static int build_plan(const struct run_opts *o, struct plan *p, int *ns_flags, struct gph_err *e)
+{
+	char *words[9] = {"ns"}, nsbuf[128];
+	int nw = 1;
+	snprintf(nsbuf, sizeof nsbuf, "%s", o->ns ? o->ns : "pid,uts,mnt,ipc,net,cgroup");
+	*ns_flags = 0;
+	for (char *save = NULL, *t = strtok_r(nsbuf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		int f = gph_ns_flag(t);
+		if (!f)
+			return gph_fail(e, 0, "--ns takes a comma-separated list of pid,uts,mnt,ipc,net,cgroup",
+					"--ns: unknown namespace \"%s\"", t);
+		if (nw >= 8)
+			return gph_fail(e, 0, NULL, "--ns: too many names");
+		*ns_flags |= f;
+		words[nw++] = t;
+	}
+	p->n = 0;
+	if (nw > 1) {
+		if (gph_step_parse(nw, words, &p->steps[p->n], e) < 0)
+			return -1;
+		p->n++;
+	}
+	if (o->memory && add(p, e, 3, "cgroup", "mem", o->memory) < 0)
+		return -1;
+	const char *net = o->net ? o->net : "none";
+	if (strcmp(net, "veth") == 0) {
+		if (!(*ns_flags & CLONE_NEWNET))
+			return gph_fail(e, 0, "add net to --ns", "--net veth needs the net namespace");
+		if (add(p, e, 2, "net", "veth") < 0)
+			return -1;
+	} else if (strcmp(net, "none") != 0) {
+		return gph_fail(e, 0, "use --net none or --net veth", "--net: unknown mode \"%s\"", net);
+	}
+	if (o->hostname) {
+		if (!(*ns_flags & CLONE_NEWUTS))
+			return gph_fail(e, 0, "add uts to --ns", "--hostname needs the uts namespace");
+		if (add(p, e, 2, "hostname", o->hostname) < 0)
+			return -1;
+	}
+	const char *rootfs = o->rootfs ? o->rootfs : "./rootfs";
+	bool mnt = *ns_flags & CLONE_NEWNS;
+	if (!o->chroot && !mnt)
+		return gph_fail(e, 0, "add mnt to --ns, or use --chroot",
+				"pivot_root needs the mnt namespace");
+	if (add(p, e, 2, o->chroot ? "chroot" : "pivot_root", rootfs) < 0) {
+		gph_err_hint(e, "--rootfs names the root filesystem; `make` builds ./rootfs");
+		return -1;
+	}
+	if (mnt) {
+		if (add(p, e, 2, "mount", "proc") < 0 || add(p, e, 2, "mount", "dev") < 0 ||
+		    add(p, e, 2, "mount", "sys") < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int parse_opts(int argc, char **argv, struct run_opts *o, struct gph_err *e)
+{
+	enum { O_ROOTFS = 256, O_HOSTNAME, O_NAME, O_MEMORY, O_NET, O_NS, O_CHROOT, O_INIT, O_NOTTY, O_STOP, O_CGP };
+	static const struct option lo[] = {
+		{"rootfs", required_argument, 0, O_ROOTFS}, {"hostname", required_argument, 0, O_HOSTNAME},
+		{"name", required_argument, 0, O_NAME},     {"memory", required_argument, 0, O_MEMORY},
+		{"net", required_argument, 0, O_NET},       {"ns", required_argument, 0, O_NS},
+		{"chroot", no_argument, 0, O_CHROOT},       {"init", no_argument, 0, O_INIT},
+		{"tty", no_argument, 0, 't'},               {"no-tty", no_argument, 0, O_NOTTY},
+		{"stop-timeout", required_argument, 0, O_STOP}, {"cgroup-parent", required_argument, 0, O_CGP},
+		{"help", no_argument, 0, 'h'},              {0, 0, 0, 0},
+	};
+	memset(o, 0, sizeof *o);
+	o->tty = -1;
+	opterr = 0;
+	optind = 1;
+	int c;
+	/* '+': options end at the first word that is not one, which starts CMD. */
+	while ((c = getopt_long(argc, argv, "+tqvh", lo, NULL)) != -1) {
+		switch (c) {
+		case O_ROOTFS: o->rootfs = optarg; break;
+		case O_HOSTNAME:
+			if (gph_check_hostname(optarg, e) < 0)
+				return -1;
+			o->hostname = optarg;
+			break;
+		case O_NAME:
+			if (!*optarg || strlen(optarg) > 63 || strpbrk(optarg, " \t\n/"))
+				return gph_fail(e, 0, "up to 63 characters, no blanks or '/'", "--name: bad name \"%s\"", optarg);
+			o->name = optarg;
+			break;
+		case O_MEMORY: {
+			long long b;
+			if (gph_parse_size(optarg, &b, e) < 0) {
+				gph_err_wrap(e, "--memory: ");
+				return -1;
+			}
+			o->memory = optarg;
+			break;
+		}
+		case O_NET: o->net = optarg; break;
+		case O_NS: o->ns = optarg; break;
+		case O_CHROOT: o->chroot = true; break;
+		case O_INIT: o->init = true; break;
+		case 't': o->tty = 1; break;
+		case O_NOTTY: o->tty = 0; break;
+		case O_CGP: o->cgroup_parent = optarg; break;
+		case O_STOP: {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+			if (*end || end == optarg || v < 0 || v > 86400)
+				return gph_fail(e, 0, "a whole number of seconds, 0-86400", "--stop-timeout: bad value \"%s\"",
+						optarg);
+			o->stop_timeout = (int)v;
+			break;
+		}
+		case 'q': o->quiet = true; break;
+		case 'v': o->verbose = true; break;
+		case 'h': usage(stdout); exit(0);
+		default:
+			if (optopt && optopt < 256)
+				return gph_fail(e, 0, "`gophernetes run --help` lists the options", "unknown option -%c", optopt);
+			return gph_fail(e, 0, "`gophernetes run --help` lists the options", "unknown or incomplete option %s",
+					argv[optind - 1]);
+		}
+	}
+	if (optind >= argc)
+		return gph_fail(e, 0, "e.g. gophernetes run /bin/sh", "run: which command?");
+	return optind;
+}
+
+static void report_oom(const struct gph_sandbox *sb, const struct gph_exec_result *r)
+{
+	if (r->oom_kills <= 0)
+		return;
+	char lim[32] = "none";
+	if (sb->memory_limit)
+		gph_format_size(sb->memory_limit, lim, sizeof lim);
+	if (WIFSIGNALED(r->wstatus) && WTERMSIG(r->wstatus) == SIGKILL)
+		fprintf(stderr, "gophernetes: container killed: out of memory (limit %s)\n", lim);
+	else
+		fprintf(stderr, "gophernetes: a process in the container was killed: out of memory (limit %s)%s\n", lim,
+			r->oom_kills > 1 ? " (more than once)" : "");
+}
+
+int gph_cmd_run(int argc, char **argv)
+{
+	struct gph_err e;
+	struct run_opts o;
+	struct plan plan;
+	int ns_flags;
+	gph_err_clear(&e);
+	int first = parse_opts(argc, argv, &o, &e);
+	if (first < 0 || build_plan(&o, &plan, &ns_flags, &e) < 0) {
+		gph_err_print(&e, stderr, "gophernetes");
+		return EXIT_RUNTIME;
+	}
+	/* Signals that arrive while we set up wait (blocked) and are forwarded once the command runs,
+	 * so no signal can leave a half-made container behind. */
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGQUIT);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+
+	char command[256] = "";
+	for (int i = first, off = 0; i < argc && off < (int)sizeof command - 1; i++)
+		off += snprintf(command + off, sizeof command - (size_t)off, "%s%s", i > first ? " " : "", argv[i]);
+	struct gph_sandbox_opts so = {.name = o.name, .cgroup_parent = o.cgroup_parent, .command = command,
+				      .log = o.verbose ? stderr : NULL};
+	struct gph_sandbox sb;
+	if (gph_sandbox_start(&sb, &so, &e) < 0) {
+		gph_err_print(&e, stderr, "gophernetes");
+		return EXIT_RUNTIME;
+	}
+	int code = EXIT_RUNTIME;
+	for (int i = 0; i < plan.n; i++) {
+		if (plan.steps[i].kind == GPH_STEP_PIVOT_ROOT || plan.steps[i].kind == GPH_STEP_CHROOT) {
+			/* The default hostname is the container id, known only now; set it before the root
+			 * changes, in the order the shell's lessons use. */
+			if (!o.hostname && (ns_flags & CLONE_NEWUTS)) {
+				struct gph_step hs;
+				char *hw[] = {"hostname", sb.id, NULL};
+				if (gph_step_parse(2, hw, &hs, &e) < 0 || gph_sandbox_apply(&sb, &hs, &e) < 0)
+					goto out;
+			}
+		}
+		if (gph_sandbox_apply(&sb, &plan.steps[i], &e) < 0)
+			goto out;
+	}
+	bool tty = o.tty == 1 || (o.tty == -1 && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO));
+	struct gph_exec_opts x = {.argv = argv + first, .tty = tty, .init = o.init, .stdio = {0, 1, 2},
+				  .stop_timeout = o.stop_timeout, .forward_signals = true};
+	struct gph_exec_result r;
+	if (gph_sandbox_exec(&sb, &x, &r, &e) < 0) {
+		if (r.exec_failed)
+			code = r.exit_code;
+		goto out;
+	}
+	report_oom(&sb, &r);
+	code = r.exit_code;
+	gph_sandbox_destroy(&sb);
+	return code;
+out:
+	gph_err_print(&e, stderr, "gophernetes");
+	gph_sandbox_destroy(&sb);
+	return code;
+}

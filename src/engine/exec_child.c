@@ -1,0 +1,254 @@
+/* The exec child: forked by the holder for each `exec`, it finishes the container's set-up that
+ * belongs to this one command (fresh /proc, session, terminal, environment) and execs it — directly
+ * as PID 1, or under the tiny init (`--init`). Runs only async-signal-safe-ish code paths of our own. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/close_range.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+#include "internal.h"
+
+static void fail(int errpipe, int code, const struct gph_err *e)
+{
+	struct gph_exec_failure f;
+	memset(&f, 0, sizeof f);
+	f.code = code;
+	f.err = *e;
+	if (write(errpipe, &f, sizeof f) < 0) { /* the holder is gone; the exit status still says it */
+	}
+	_exit(code);
+}
+
+static void reset_signals(void)
+{
+	sigset_t all;
+	for (int s = 1; s < NSIG; s++)
+		if (s != SIGKILL && s != SIGSTOP)
+			signal(s, SIG_DFL);
+	sigemptyset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+}
+
+/* argv/env come packed in the request: argc strings, then envc strings. */
+static void unpack(const struct hreq *rq, char **argv, char **env)
+{
+	const char *p = rq->args;
+	for (int i = 0; i < rq->argc; i++, p += strlen(p) + 1)
+		argv[i] = (char *)p;
+	argv[rq->argc] = NULL;
+	for (int i = 0; i < rq->envc; i++, p += strlen(p) + 1)
+		env[i] = (char *)p;
+	env[rq->envc] = NULL;
+}
+
+/* execve with a PATH search done in the *container's* PATH (execvpe would use ours). Returns the
+ * errno that describes the failure best: EACCES wins over ENOENT, as in a shell. */
+static int exec_path(char **argv, char **env)
+{
+	const char *file = argv[0];
+	if (strchr(file, '/')) {
+		execve(file, argv, env);
+		return errno;
+	}
+	const char *path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+	for (char **e = env; *e; e++)
+		if (strncmp(*e, "PATH=", 5) == 0)
+			path = *e + 5;
+	int best = ENOENT;
+	char buf[4096];
+	while (*path) {
+		const char *colon = strchr(path, ':');
+		size_t len = colon ? (size_t)(colon - path) : strlen(path);
+		if (len + strlen(file) + 2 < sizeof buf) {
+			memcpy(buf, path, len);
+			buf[len] = '\0';
+			snprintf(buf + len, sizeof buf - len, "%s%s", len ? "/" : "", file);
+			execve(buf, argv, env);
+			if (errno == EACCES || errno == ENOEXEC || errno == EISDIR)
+				best = errno;
+		}
+		path = colon ? colon + 1 : path + len;
+	}
+	return best;
+}
+
+static void exec_or_report(char **argv, char **env, int errpipe)
+{
+	int err = exec_path(argv, env);
+	struct gph_err e;
+	int code = err == ENOENT ? 127 : 126;
+	gph_fail(&e, err,
+		 err == ENOENT ? "check the path inside the container's root (busybox tools live in /bin)"
+			       : "the file must be an executable the container's kernel can run (mode +x, ELF or #!)",
+		 "cannot execute \"%s\"", argv[0]);
+	fail(errpipe, code, &e);
+}
+
+/* `--init`: PID 1 that starts the command as its only child, forwards the usual termination
+ * signals to it, reaps every orphan the kernel hands it, and exits with the command's status
+ * (128+S when the command died of signal S, since PID 1 cannot die of most signals itself). */
+static void noop(int sig)
+{
+	(void)sig;
+}
+
+static void run_init(char **argv, char **env, int errpipe)
+{
+	static const int fwd[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT};
+	sigset_t set, old;
+	sigemptyset(&set);
+	for (size_t i = 0; i < sizeof fwd / sizeof fwd[0]; i++) {
+		sigaddset(&set, fwd[i]);
+		/* A handler, because PID 1 of a namespace never receives a signal left at SIG_DFL. */
+		signal(fwd[i], noop);
+	}
+	sigaddset(&set, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &set, &old);
+	pid_t child = fork();
+	if (child < 0) {
+		struct gph_err e;
+		gph_fail(&e, errno, NULL, "init: fork()");
+		fail(errpipe, 125, &e);
+	}
+	if (child == 0) {
+		reset_signals();
+		setpgid(0, 0);
+		/* Keep the terminal's foreground group on the command, so ^C reaches it. */
+		if (isatty(0))
+			tcsetpgrp(0, getpid());
+		exec_or_report(argv, env, errpipe);
+	}
+	close(errpipe);
+	gph_set_title("gph-init");
+	for (;;) {
+		siginfo_t si;
+		int sig = sigwaitinfo(&set, &si);
+		if (sig < 0)
+			continue;
+		if (sig != SIGCHLD) {
+			kill(child, sig);
+			continue;
+		}
+		int st;
+		pid_t p;
+		while ((p = waitpid(-1, &st, WNOHANG)) > 0) {
+			if (p != child)
+				continue;
+			if (WIFEXITED(st))
+				_exit(WEXITSTATUS(st));
+			_exit(128 + WTERMSIG(st));
+		}
+	}
+}
+
+void gph_exec_child(int sock, const struct hreq *rq, const int *fds, int nfds, int errpipe)
+{
+	struct gph_err e;
+	memset(&e, 0, sizeof e);
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	reset_signals();
+	if (rq->new_pidns && gph_inside_refresh_proc(&e) < 0)
+		fail(errpipe, 125, &e);
+	/* Undo the holder's OOM immunity: the command must be killable. */
+	int fd = openat(gph_holder_procfd, "self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, "0", 1) != 1) {
+		gph_fail(&e, errno, NULL, "write(/proc/self/oom_score_adj, \"0\")");
+		fail(errpipe, 125, &e);
+	}
+	close(fd);
+	close(gph_holder_procfd); /* a handle on the host's /proc must never reach the container */
+	if (setsid() < 0) {
+		gph_fail(&e, errno, NULL, "setsid()");
+		fail(errpipe, 125, &e);
+	}
+	if (rq->tty) {
+		int slave = -1;
+		/* Prefer a pseudo-terminal of the container's own devpts (`mount dev`), so `tty` names a
+		 * device that exists inside; otherwise use the host pty the runtime passed along. */
+		int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+		struct hrep msg;
+		memset(&msg, 0, sizeof msg);
+		msg.kind = HREP_PTY;
+		if (master >= 0) {
+			char name[64];
+			if (unlockpt(master) == 0 && ptsname_r(master, name, sizeof name) == 0)
+				slave = open(name, O_RDWR | O_NOCTTY);
+			if (slave < 0) {
+				close(master);
+				master = -1;
+			}
+		}
+		if (slave >= 0) {
+			msg.pty_inside = true;
+			if (gph_msg_send(sock, &msg, sizeof msg, &master, 1) < 0) {
+				gph_fail(&e, errno, NULL, "sending the pty master to the runtime");
+				fail(errpipe, 125, &e);
+			}
+			close(master);
+		} else {
+			if (nfds < 4) {
+				gph_fail(&e, EINVAL, NULL, "no terminal for -t");
+				fail(errpipe, 125, &e);
+			}
+			slave = fds[3];
+			if (gph_msg_send(sock, &msg, sizeof msg, NULL, 0) < 0) {
+				gph_fail(&e, errno, NULL, "telling the runtime which pty is used");
+				fail(errpipe, 125, &e);
+			}
+		}
+		if (ioctl(slave, TIOCSCTTY, 0) < 0) {
+			gph_fail(&e, errno, NULL, "ioctl(TIOCSCTTY)");
+			fail(errpipe, 125, &e);
+		}
+		for (int i = 0; i < 3; i++)
+			if (dup2(slave, i) < 0) {
+				gph_fail(&e, errno, NULL, "dup2(pty, %d)", i);
+				fail(errpipe, 125, &e);
+			}
+		if (slave > 2)
+			close(slave);
+	} else {
+		if (nfds < 3) {
+			gph_fail(&e, EINVAL, NULL, "exec request without stdio");
+			fail(errpipe, 125, &e);
+		}
+		/* dup fds that sit on 0..2 out of the way first, so dup2 cannot clobber a later source. */
+		int src[3];
+		for (int i = 0; i < 3; i++) {
+			src[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 3);
+			if (src[i] < 0) {
+				gph_fail(&e, errno, NULL, "fcntl(F_DUPFD_CLOEXEC)");
+				fail(errpipe, 125, &e);
+			}
+		}
+		for (int i = 0; i < 3; i++)
+			if (dup2(src[i], i) < 0) {
+				gph_fail(&e, errno, NULL, "dup2(%d, %d)", src[i], i);
+				fail(errpipe, 125, &e);
+			}
+	}
+	/* Only 0, 1 and 2 reach the command, whatever the caller had open (and errpipe, until execve). */
+	if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
+		gph_fail(&e, errno, "needs Linux 5.11 or later", "close_range(3, ~0U, CLOSE_RANGE_CLOEXEC)");
+		fail(errpipe, 125, &e);
+	}
+	if (chdir("/") < 0) {
+		gph_fail(&e, errno, NULL, "chdir(\"/\")");
+		fail(errpipe, 125, &e);
+	}
+	char *argv[rq->argc + 1], *env[rq->envc + 1];
+	unpack(rq, argv, env);
+	if (rq->init)
+		run_init(argv, env, errpipe);
+	exec_or_report(argv, env, errpipe);
+	_exit(127);
+}

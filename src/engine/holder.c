@@ -1,0 +1,153 @@
+/* The sandbox process ("holder"): it waits for requests from the runtime, applies steps to itself,
+ * and forks each exec'd command. It never runs anything the runtime did not ask for. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "gph/net.h"
+#include "internal.h"
+
+/* Both are large; the holder handles one request at a time. */
+static struct hreq req;
+static struct hrep rep;
+
+static void reply(int sock, const int *fds, int nfds)
+{
+	if (gph_msg_send(sock, &rep, sizeof rep, fds, nfds) < 0)
+		_exit(1); /* the runtime is gone: nothing left to serve */
+}
+
+static pid_t clone3_fork(unsigned long long flags)
+{
+	/* clone3 with no stack behaves like fork(2), plus the namespace flags; glibc has no wrapper. */
+	struct clone_args ca;
+	memset(&ca, 0, sizeof ca);
+	ca.flags = flags;
+	ca.exit_signal = SIGCHLD;
+	return (pid_t)syscall(SYS_clone3, &ca, sizeof ca);
+}
+
+static void do_exec(int sock, const int *fds, int nfds)
+{
+	int ep[2];
+	memset(&rep, 0, sizeof rep);
+	rep.kind = HREP_STARTED;
+	if (pipe2(ep, O_CLOEXEC) < 0) {
+		rep.rc = gph_fail(&rep.err, errno, NULL, "pipe2()");
+		reply(sock, NULL, 0);
+		return;
+	}
+	unsigned long long flags = req.new_pidns ? (CLONE_NEWPID | CLONE_NEWNS) : 0;
+	pid_t pid = clone3_fork(flags);
+	if (pid < 0) {
+		rep.rc = gph_fail(&rep.err, errno,
+				  errno == ENOSYS ? "clone3 needs Linux 5.3 or later" : NULL,
+				  "clone3(%s)", req.new_pidns ? "CLONE_NEWPID|CLONE_NEWNS" : "0");
+		close(ep[0]);
+		close(ep[1]);
+		reply(sock, NULL, 0);
+		return;
+	}
+	if (pid == 0) {
+		close(ep[0]);
+		gph_exec_child(sock, &req, fds, nfds, ep[1]);
+	}
+	close(ep[1]);
+	/* The pipe closes on a successful execve (O_CLOEXEC); otherwise it carries why it failed. */
+	struct gph_exec_failure f;
+	ssize_t n;
+	do
+		n = read(ep[0], &f, sizeof f);
+	while (n < 0 && errno == EINTR);
+	close(ep[0]);
+	rep.pid = pid;
+	if (n == (ssize_t)sizeof f) {
+		rep.exec_errno = f.code;
+		rep.err = f.err;
+	}
+	reply(sock, NULL, 0);
+	int ws = 0;
+	while (waitpid(pid, &ws, 0) < 0) {
+		if (errno != EINTR) {
+			ws = 0x7f00; /* cannot happen: our own child */
+			break;
+		}
+	}
+	memset(&rep, 0, sizeof rep);
+	rep.kind = HREP_EXITED;
+	rep.pid = pid;
+	rep.wstatus = ws;
+	reply(sock, NULL, 0);
+}
+
+static void do_info(void)
+{
+	struct utsname u;
+	size_t off = 0;
+	if (uname(&u) < 0) {
+		rep.rc = gph_fail(&rep.err, errno, NULL, "uname()");
+		return;
+	}
+	off = (size_t)snprintf(rep.info, sizeof rep.info, "%s\n", u.nodename);
+	if (gph_net_describe(rep.info + off, sizeof rep.info - off, &rep.err) < 0)
+		rep.rc = -1;
+}
+
+int gph_holder_procfd = -1;
+
+void gph_holder_main(int sock)
+{
+	gph_set_title("gophernetes-sbx");
+	/* The holder must never be the OOM killer's choice: the container's processes must be. Each exec
+	 * child sets its own score back to 0 through this /proc handle, opened now, while the host's
+	 * /proc is still reachable (after pivot_root there may be no /proc at all). */
+	gph_holder_procfd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		if (write(fd, "-1000", 5) < 0) { /* not fatal: only makes the holder a possible OOM victim */
+		}
+		close(fd);
+	}
+	for (;;) {
+		int fds[4], nfds = 4;
+		ssize_t n = gph_msg_recv(sock, &req, sizeof req, fds, &nfds);
+		if (n == 0)
+			_exit(0); /* the runtime closed its end: we are done */
+		if (n < 0)
+			_exit(1);
+		memset(&rep, 0, sizeof rep);
+		rep.kind = HREP_DONE;
+		switch (req.op) {
+		case HREQ_STEP:
+			rep.rc = gph_inside_step(&req.step, &rep.err);
+			reply(sock, NULL, 0);
+			break;
+		case HREQ_NET_INSIDE:
+			rep.rc = gph_net_veth_configure_inside(&req.veth, &rep.err);
+			reply(sock, NULL, 0);
+			break;
+		case HREQ_INFO:
+			do_info();
+			reply(sock, NULL, 0);
+			break;
+		case HREQ_EXEC:
+			do_exec(sock, fds, nfds);
+			break;
+		default:
+			rep.rc = gph_fail(&rep.err, EINVAL, NULL, "unknown request %d", (int)req.op);
+			reply(sock, NULL, 0);
+		}
+		for (int i = 0; i < nfds; i++)
+			close(fds[i]);
+	}
+}

@@ -1,0 +1,114 @@
+/* Steps that run inside the sandbox process: namespaces, hostname, chroot, pivot_root. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <sched.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include "gph/net.h"
+#include "internal.h"
+
+static const char *unshare_hint(int err)
+{
+	if (err == EPERM)
+		return "creating namespaces needs CAP_SYS_ADMIN: run as root (rootless mode with `ns user` is not "
+		       "there yet)";
+	if (err == EINVAL)
+		return "this kernel does not support one of these namespace kinds";
+	if (err == ENOSPC || err == EUSERS)
+		return "the namespace count limit is reached (see /proc/sys/user/max_*_namespaces)";
+	return NULL;
+}
+
+static int do_ns(int flags, struct gph_err *e)
+{
+	char names[64];
+	gph_ns_flags_str(flags, names, sizeof names);
+	if (flags && unshare(flags) < 0)
+		return gph_fail(e, errno, unshare_hint(errno), "unshare(%s)", names);
+	if (flags & CLONE_NEWNS) {
+		/* The copy's mounts may still be in a shared peer group with the host's (systemd makes /
+		 * shared); make everything private before anything is mounted, or mounts leak out (B11). */
+		if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+			return gph_fail(e, errno, NULL, "mount(NULL, \"/\", NULL, MS_REC|MS_PRIVATE)");
+	}
+	if (flags & CLONE_NEWNET) {
+		if (gph_net_lo_up(e) < 0) {
+			gph_err_wrap(e, "bringing lo up in the new network namespace: ");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int gph_inside_chroot(const char *dir, struct gph_err *e)
+{
+	if (chdir(dir) < 0)
+		return gph_fail(e, errno, NULL, "chdir(\"%s\")", dir);
+	if (chroot(".") < 0)
+		return gph_fail(e, errno, errno == EPERM ? "chroot needs CAP_SYS_CHROOT: run as root" : NULL,
+				"chroot(\"%s\")", dir);
+	return 0;
+}
+
+static const char *pivot_hint(int err)
+{
+	if (err == EINVAL)
+		return "pivot_root needs: the new root a mount point (it is bind-mounted onto itself first), "
+		       "no shared propagation on / (run `ns mnt` first, which makes / private), and the sandbox not "
+		       "inside a chroot (`reset`, then pivot_root without chroot)";
+	if (err == EBUSY)
+		return "the new root and the current root are the same mount";
+	if (err == EPERM)
+		return "pivot_root needs CAP_SYS_ADMIN in the mount namespace's owner: run as root";
+	return NULL;
+}
+
+int gph_inside_pivot_root(const char *dir, struct gph_err *e)
+{
+	/* pivot_root(2) wants the new root to be a mount point: make it one by binding it onto itself. */
+	if (mount(dir, dir, NULL, MS_BIND | MS_REC, NULL) < 0)
+		return gph_fail(e, errno, NULL, "mount(\"%s\", \"%s\", NULL, MS_BIND|MS_REC)", dir, dir);
+	if (chdir(dir) < 0) {
+		gph_fail(e, errno, NULL, "chdir(\"%s\")", dir);
+		goto undo;
+	}
+	/* pivot_root(".", "."): the old root ends up stacked on top of the new one at ".", where a lazy
+	 * unmount detaches it; no directory for the old root is needed inside the rootfs. */
+	if (syscall(SYS_pivot_root, ".", ".") < 0) {
+		gph_fail(e, errno, pivot_hint(errno), "pivot_root(\".\", \".\") in %s", dir);
+		goto undo;
+	}
+	if (umount2(".", MNT_DETACH) < 0)
+		return gph_fail(e, errno, NULL, "umount2(\".\", MNT_DETACH) of the old root");
+	if (chdir("/") < 0)
+		return gph_fail(e, errno, NULL, "chdir(\"/\")");
+	return 0;
+undo:
+	if (chdir("/") == 0)
+		umount2(dir, MNT_DETACH); /* best effort: only this private mount namespace sees it */
+	return -1;
+}
+
+int gph_inside_step(const struct gph_step *st, struct gph_err *e)
+{
+	switch (st->kind) {
+	case GPH_STEP_NS:
+		return do_ns(st->ns_flags & ~CLONE_NEWPID, e);
+	case GPH_STEP_HOSTNAME:
+		if (sethostname(st->hostname, strlen(st->hostname)) < 0)
+			return gph_fail(e, errno, NULL, "sethostname(\"%s\")", st->hostname);
+		return 0;
+	case GPH_STEP_CHROOT:
+		return gph_inside_chroot(st->path, e);
+	case GPH_STEP_PIVOT_ROOT:
+		return gph_inside_pivot_root(st->path, e);
+	case GPH_STEP_MOUNT:
+		return gph_inside_mount(st->mount, st->path, e);
+	case GPH_STEP_CGROUP_MEM:
+	case GPH_STEP_NET_VETH:
+		break;
+	}
+	return gph_fail(e, EINVAL, NULL, "step `%s` does not run inside the sandbox", st->text);
+}

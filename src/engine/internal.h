@@ -1,0 +1,82 @@
+/* Engine internals shared between the runtime side (sandbox.c, exec_wait.c, show.c, state.c) and the
+ * holder side (holder.c, inside_*.c, exec_child.c). Not for front ends. */
+#ifndef GPH_INTERNAL_H
+#define GPH_INTERNAL_H
+#include <stdbool.h>
+#include <sys/types.h>
+#include "gph/error.h"
+#include "gph/net.h"
+#include "gph/sandbox.h"
+#include "gph/step.h"
+
+/* Requests from the runtime to the holder, one SOCK_SEQPACKET message each. */
+enum hreq_op { HREQ_STEP, HREQ_NET_INSIDE, HREQ_EXEC, HREQ_INFO };
+
+#define HREQ_ARGBUF 32768
+struct hreq {
+	enum hreq_op op;
+	struct gph_step step;       /* HREQ_STEP */
+	struct gph_veth veth;       /* HREQ_NET_INSIDE */
+	/* HREQ_EXEC; fds ride along as SCM_RIGHTS: stdin, stdout, stderr, and with tty the host pty
+	 * slave used when the container has no /dev/ptmx of its own */
+	bool new_pidns;
+	bool tty;
+	bool init;
+	int argc, envc;
+	char args[HREQ_ARGBUF];     /* argv then env, each NUL-terminated */
+};
+
+/* Messages from the holder (and, for HREP_PTY, from the exec child). */
+enum hrep_kind { HREP_DONE, HREP_STARTED, HREP_PTY, HREP_EXITED };
+/* What an exec child reports through its close-on-exec pipe when it never reached execve. */
+struct gph_exec_failure {
+	int code;           /* 126, 127, or 125 for a setup failure before execve */
+	struct gph_err err;
+};
+
+struct hrep {
+	enum hrep_kind kind;
+	int rc;                     /* HREP_DONE: 0 or -1 with err */
+	struct gph_err err;
+	pid_t pid;                  /* HREP_STARTED: the command's PID as the host sees it */
+	int exec_errno;             /* HREP_STARTED: execve's errno when the command never ran */
+	int wstatus;                /* HREP_EXITED */
+	bool pty_inside;            /* HREP_PTY: an fd is attached (the container's own pty master) */
+	char info[8192];            /* HREQ_INFO: "hostname\n" + network description */
+};
+
+/* Socket helpers: send one message with up to 4 fds, receive one (fds out, nfds in/out). */
+int gph_msg_send(int sock, const void *buf, size_t len, const int *fds, int nfds);
+ssize_t gph_msg_recv(int sock, void *buf, size_t len, int *fds, int *nfds);
+
+/* Holder side. */
+extern int gph_holder_procfd; /* the host's /proc, O_PATH, opened before any root change */
+void gph_holder_main(int sock) __attribute__((noreturn));
+int gph_inside_step(const struct gph_step *st, struct gph_err *e);
+int gph_inside_pivot_root(const char *dir, struct gph_err *e);
+int gph_inside_chroot(const char *dir, struct gph_err *e);
+int gph_inside_mount(enum gph_mount_what what, const char *path, struct gph_err *e);
+int gph_inside_refresh_proc(struct gph_err *e);
+/* Runs in the exec child: never returns (execs or _exits with 126/127). */
+void gph_exec_child(int sock, const struct hreq *rq, const int *fds, int nfds, int errpipe)
+	__attribute__((noreturn));
+
+/* Runtime side. */
+/* Send the exec request (with stdio and, for a tty, a host pty), then relay and forward signals
+ * until the holder reports the command's end. */
+int gph_exec_wait(struct gph_sandbox *sb, const struct gph_exec_opts *x, struct hreq *rq,
+		  struct gph_exec_result *r, struct gph_err *e);
+int gph_holder_call(struct gph_sandbox *sb, const struct hreq *rq, struct hrep *rp, const int *fds,
+		    int nfds, struct gph_err *e);
+
+/* State ledger: /run/gophernetes/<id>/state, key=value lines, rewritten whole (tmp + rename). */
+int gph_state_write(const struct gph_sandbox *sb, pid_t main_pid, struct gph_err *e);
+void gph_state_remove(const struct gph_sandbox *sb);
+/* The start time (field 22 of /proc/PID/stat) of pid, 0 if it does not exist. */
+unsigned long long gph_proc_starttime(pid_t pid);
+
+/* Process titles: overwrite this process's argv area (what /proc/PID/cmdline shows). */
+void gph_set_title(const char *title);
+void gph_save_argv(int argc, char **argv);
+
+#endif

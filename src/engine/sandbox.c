@@ -1,0 +1,354 @@
+/* The runtime's side of a sandbox: start the holder, apply steps (inside via the holder, outside
+ * here), exec, destroy. See include/gph/sandbox.h for who does what. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <time.h>
+#include "internal.h"
+
+static struct hreq req; /* large: one request at a time */
+
+static void new_id(char *id)
+{
+	unsigned char r[6];
+	if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r) {
+		/* getrandom cannot fail for 6 bytes once the pool is up; fall back to something unique */
+		unsigned long long x = (unsigned long long)getpid() << 20 ^ (unsigned long long)time(NULL);
+		memcpy(r, &x, sizeof r);
+	}
+	for (int i = 0; i < 6; i++)
+		sprintf(id + 2 * i, "%02x", r[i]);
+	id[12] = '\0';
+}
+
+int gph_holder_call(struct gph_sandbox *sb, const struct hreq *rq, struct hrep *rp, const int *fds, int nfds,
+		    struct gph_err *e)
+{
+	if (gph_msg_send(sb->sock, rq, sizeof *rq, fds, nfds) < 0)
+		return gph_fail(e, errno, "the sandbox process is gone; `reset` starts a new one",
+				"sending a request to the sandbox process");
+	ssize_t n = gph_msg_recv(sb->sock, rp, sizeof *rp, NULL, NULL);
+	if (n <= 0)
+		return gph_fail(e, n < 0 ? errno : EPIPE, "the sandbox process is gone; `reset` starts a new one",
+				"waiting for the sandbox process");
+	if (rp->rc < 0) {
+		*e = rp->err;
+		return -1;
+	}
+	return 0;
+}
+
+int gph_sandbox_start(struct gph_sandbox *sb, const struct gph_sandbox_opts *o, struct gph_err *e)
+{
+	memset(sb, 0, sizeof *sb);
+	sb->sock = -1;
+	sb->holder = -1;
+	sb->log = o->log;
+	if (geteuid() != 0)
+		return gph_fail(e, EPERM,
+				"run gophernetes as root (sudo on a workstation); rootless mode with user namespaces is "
+				"not available yet",
+				"gophernetes needs root to create namespaces and cgroups");
+	new_id(sb->id);
+	snprintf(sb->name, sizeof sb->name, "%s", o->name && *o->name ? o->name : sb->id);
+	snprintf(sb->command, sizeof sb->command, "%s", o->command ? o->command : "");
+	snprintf(sb->cgroup_parent, sizeof sb->cgroup_parent, "%s", o->cgroup_parent ? o->cgroup_parent : "");
+	sb->created = (long long)time(NULL);
+	/* The ledger exists before anything it describes, so `gc` can always find what we made. */
+	if (gph_state_write(sb, 0, e) < 0)
+		return -1;
+	if (gph_cg_create(&sb->cg, sb->id, o->cgroup_parent, e) < 0) {
+		gph_err_wrap(e, "creating the container's cgroup: ");
+		gph_state_remove(sb);
+		return -1;
+	}
+	sb->has_cg = true;
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		gph_fail(e, errno, NULL, "socketpair(AF_UNIX, SOCK_SEQPACKET)");
+		goto fail;
+	}
+	pid_t parent = getpid();
+	pid_t pid = fork();
+	if (pid < 0) {
+		gph_fail(e, errno, NULL, "fork()");
+		close(sv[0]);
+		close(sv[1]);
+		goto fail;
+	}
+	if (pid == 0) {
+		close(sv[0]);
+		/* If the runtime dies, so does the sandbox (and with it the namespaces). */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(1);
+		gph_holder_main(sv[1]);
+	}
+	close(sv[1]);
+	sb->sock = sv[0];
+	sb->holder = pid;
+	/* In the cgroup before it does anything, so everything it forks is born there (B20). */
+	if (gph_cg_attach(&sb->cg, pid, e) < 0)
+		goto fail;
+	if (gph_state_write(sb, 0, e) < 0)
+		goto fail;
+	return 0;
+fail:
+	gph_sandbox_destroy(sb);
+	return -1;
+}
+
+static int refuse(struct gph_err *e, const char *step, const char *why, const char *hint)
+{
+	return gph_fail(e, 0, hint, "%s: %s", step, why);
+}
+
+static void log_step(struct gph_sandbox *sb, const struct gph_step *st, const char *extra)
+{
+	if (sb->log) {
+		fprintf(sb->log, "=> %s%s ... done\n", st->text, extra ? extra : "");
+		fflush(sb->log);
+	}
+}
+
+static int apply_inside(struct gph_sandbox *sb, const struct gph_step *st, struct gph_err *e)
+{
+	struct hrep rp;
+	memset(&req, 0, sizeof req);
+	req.op = HREQ_STEP;
+	req.step = *st;
+	return gph_holder_call(sb, &req, &rp, NULL, 0, e);
+}
+
+static int apply_veth(struct gph_sandbox *sb, struct gph_err *e)
+{
+	struct gph_veth v;
+	struct hrep rp;
+	memset(&v, 0, sizeof v);
+	snprintf(v.ctr_if, sizeof v.ctr_if, "eth0");
+	if (gph_net_veth_create(&v, sb->id, sb->holder, e) < 0)
+		return -1;
+	sb->veth = v;
+	sb->has_veth = true;
+	if (gph_state_write(sb, 0, e) < 0)
+		goto undo;
+	memset(&req, 0, sizeof req);
+	req.op = HREQ_NET_INSIDE;
+	req.veth = v;
+	if (gph_holder_call(sb, &req, &rp, NULL, 0, e) < 0)
+		goto undo;
+	return 0;
+undo:; /* B23: the host end goes whenever the inside could not be finished */
+	struct gph_err ignore;
+	gph_net_veth_delete(&sb->veth, &ignore);
+	sb->has_veth = false;
+	return -1;
+}
+
+static int apply(struct gph_sandbox *sb, const struct gph_step *st, struct gph_err *e)
+{
+	char extra[160] = "";
+	switch (st->kind) {
+	case GPH_STEP_NS: {
+		int again = st->ns_flags & (sb->ns | (sb->pid_ns ? CLONE_NEWPID : 0));
+		if (again) {
+			char names[64];
+			gph_ns_flags_str(again, names, sizeof names);
+			refuse(e, st->text, "the sandbox already has its own namespace of this kind", NULL);
+			gph_err_hint(e, "already applied: %s (`reset` starts over)", names);
+			return -1;
+		}
+		if (sb->rooted && (st->ns_flags & CLONE_NEWNS))
+			return refuse(e, st->text, "apply `ns mnt` before chroot/pivot_root",
+				      "`reset` and apply the namespaces first");
+		if (apply_inside(sb, st, e) < 0)
+			return -1;
+		sb->ns |= st->ns_flags & ~CLONE_NEWPID;
+		if (st->ns_flags & CLONE_NEWPID) {
+			sb->pid_ns = true;
+			snprintf(extra, sizeof extra, " (each exec will be PID 1 of a new PID namespace)");
+		}
+		break;
+	}
+	case GPH_STEP_HOSTNAME:
+		if (!(sb->ns & CLONE_NEWUTS))
+			return refuse(e, st->text, "this would rename the host", "run `ns uts` first");
+		if (apply_inside(sb, st, e) < 0)
+			return -1;
+		snprintf(sb->hostname, sizeof sb->hostname, "%s", st->hostname);
+		break;
+	case GPH_STEP_CHROOT:
+	case GPH_STEP_PIVOT_ROOT:
+		if (sb->rooted)
+			return refuse(e, st->text, sb->pivoted ? "the root was already changed with pivot_root"
+							       : "the root was already changed with chroot",
+				      "`reset` starts a new sandbox");
+		if (st->kind == GPH_STEP_PIVOT_ROOT && !(sb->ns & CLONE_NEWNS))
+			return refuse(e, st->text, "pivot_root changes the mount namespace, which is the host's",
+				      "run `ns mnt` first");
+		if (apply_inside(sb, st, e) < 0)
+			return -1;
+		sb->rooted = true;
+		sb->pivoted = st->kind == GPH_STEP_PIVOT_ROOT;
+		snprintf(sb->root, sizeof sb->root, "%s", st->path);
+		break;
+	case GPH_STEP_MOUNT:
+		if (!(sb->ns & CLONE_NEWNS))
+			return refuse(e, st->text, "this would mount on the host", "run `ns mnt` first");
+		if (apply_inside(sb, st, e) < 0)
+			return -1;
+		if (st->mount == GPH_MOUNT_PROC && sb->pid_ns)
+			snprintf(extra, sizeof extra, " (each exec remounts it for its own PID namespace)");
+		break;
+	case GPH_STEP_CGROUP_MEM:
+		if (gph_cg_set_memory(&sb->cg, st->bytes, e) < 0)
+			return -1;
+		sb->memory_limit = st->bytes;
+		break;
+	case GPH_STEP_NET_VETH:
+		if (!(sb->ns & CLONE_NEWNET))
+			return refuse(e, st->text, "the veth's inside end would land in the host's network namespace",
+				      "run `ns net` first");
+		if (sb->has_veth)
+			return refuse(e, st->text, "the sandbox already has a veth", NULL);
+		if (apply_veth(sb, e) < 0)
+			return -1;
+		{
+			char h[INET_ADDRSTRLEN], c[INET_ADDRSTRLEN];
+			inet_ntop(AF_INET, &sb->veth.host_addr, h, sizeof h);
+			inet_ntop(AF_INET, &sb->veth.ctr_addr, c, sizeof c);
+			snprintf(extra, sizeof extra, " (host %s %s/%d, inside %s %s/%d)", sb->veth.host_if, h,
+				 sb->veth.prefix, sb->veth.ctr_if, c, sb->veth.prefix);
+		}
+		break;
+	}
+	log_step(sb, st, extra);
+	return 0;
+}
+
+int gph_sandbox_apply(struct gph_sandbox *sb, const struct gph_step *st, struct gph_err *e)
+{
+	if (sb->holder <= 0)
+		return gph_fail(e, 0, "`reset` starts a new one", "there is no sandbox");
+	int rc = apply(sb, st, e);
+	if (rc < 0) {
+		gph_err_wrap(e, "step `%s`: ", st->text);
+		/* B29: a failed step blocks exec until that command succeeds (or `reset`). */
+		snprintf(sb->failed_step, sizeof sb->failed_step, "%s", st->text);
+		return -1;
+	}
+	if (sb->failed_step[0] && strncmp(sb->failed_step, st->text, strcspn(st->text, " ")) == 0 &&
+	    sb->failed_step[strcspn(st->text, " ")] == ' ')
+		sb->failed_step[0] = '\0';
+	struct gph_step *n = realloc(sb->steps, sizeof *n * (size_t)(sb->n_steps + 1));
+	if (n) {
+		sb->steps = n;
+		sb->steps[sb->n_steps++] = *st;
+	}
+	return 0;
+}
+
+static void pack_args(char *const *argv, char *const *env, struct gph_err *e, int *rc)
+{
+	size_t off = 0;
+	*rc = 0;
+	req.argc = req.envc = 0;
+	for (int pass = 0; pass < 2; pass++) {
+		char *const *v = pass ? env : argv;
+		for (; *v; v++) {
+			size_t l = strlen(*v) + 1;
+			if (off + l > sizeof req.args) {
+				*rc = gph_fail(e, E2BIG, NULL, "the command line and environment exceed %zu bytes",
+					       sizeof req.args);
+				return;
+			}
+			memcpy(req.args + off, *v, l);
+			off += l;
+			if (pass)
+				req.envc++;
+			else
+				req.argc++;
+		}
+	}
+}
+
+int gph_sandbox_exec(struct gph_sandbox *sb, const struct gph_exec_opts *x, struct gph_exec_result *r,
+		     struct gph_err *e)
+{
+	memset(r, 0, sizeof *r);
+	if (sb->holder <= 0)
+		return gph_fail(e, 0, "`reset` starts a new one", "there is no sandbox");
+	if (sb->failed_step[0])
+		return gph_fail(e, 0, "run it again so that it succeeds, or `reset`",
+				"exec: the step `%s` failed, so the sandbox is not what you asked for", sb->failed_step);
+	if (!x->argv || !x->argv[0])
+		return gph_fail(e, 0, "e.g. exec /bin/sh", "exec: which command?");
+	char hostname_env[80], term_env[80];
+	char *defenv[5];
+	char *const *env = x->env;
+	if (!env) {
+		/* A clean environment: nothing of the host's leaks in but TERM. */
+		const char *term = getenv("TERM");
+		snprintf(term_env, sizeof term_env, "TERM=%s", term && *term && strlen(term) < 64 ? term : "xterm");
+		snprintf(hostname_env, sizeof hostname_env, "HOSTNAME=%s", sb->hostname[0] ? sb->hostname : sb->id);
+		defenv[0] = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+		defenv[1] = "HOME=/root";
+		defenv[2] = term_env;
+		defenv[3] = hostname_env;
+		defenv[4] = NULL;
+		env = defenv;
+	}
+	memset(&req, 0, sizeof req);
+	req.op = HREQ_EXEC;
+	req.new_pidns = sb->pid_ns;
+	req.tty = x->tty;
+	req.init = x->init;
+	int rc;
+	pack_args(x->argv, env, e, &rc);
+	if (rc < 0)
+		return -1;
+	return gph_exec_wait(sb, x, &req, r, e);
+}
+
+void gph_sandbox_destroy(struct gph_sandbox *sb)
+{
+	struct gph_err ignore;
+	if (sb->sock >= 0) {
+		close(sb->sock);
+		sb->sock = -1;
+	}
+	if (sb->holder > 0) {
+		/* Killing the holder drops the namespaces it holds; its exec'd commands go with the
+		 * cgroup below. */
+		kill(sb->holder, SIGKILL);
+		while (waitpid(sb->holder, NULL, 0) < 0 && errno == EINTR)
+			;
+		sb->holder = -1;
+	}
+	if (sb->has_cg) {
+		if (gph_cg_destroy(&sb->cg, &ignore) < 0)
+			gph_err_print(&ignore, stderr, "gophernetes: warning");
+		else
+			sb->has_cg = false;
+	}
+	/* The host end of a veth vanishes with the network namespace (the kernel deletes the pair);
+	 * we do not wait for that. `gc` deletes it if it somehow outlives us. */
+	sb->has_veth = false;
+	if (!sb->has_cg)
+		gph_state_remove(sb);
+	free(sb->steps);
+	sb->steps = NULL;
+	sb->n_steps = 0;
+}

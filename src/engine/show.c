@@ -1,0 +1,224 @@
+/* `show`: what the kernel says about the sandbox right now. Everything here is read from /proc,
+ * cgroupfs or (inside the sandbox's network namespace) netlink — never from what we recorded. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+#include "gph/parse.h"
+#include "internal.h"
+
+static void ns_link(pid_t pid, const char *kind, char *buf, size_t len)
+{
+	char path[64];
+	if (pid > 0)
+		snprintf(path, sizeof path, "/proc/%d/ns/%s", (int)pid, kind);
+	else
+		snprintf(path, sizeof path, "/proc/self/ns/%s", kind);
+	ssize_t n = readlink(path, buf, len - 1);
+	if (n < 0)
+		snprintf(buf, len, "(%s)", strerror(errno));
+	else
+		buf[n] = '\0';
+}
+
+static int holder_info(struct gph_sandbox *sb, char *buf, size_t len, struct gph_err *e)
+{
+	static struct hreq rq;
+	static struct hrep rp;
+	memset(&rq, 0, sizeof rq);
+	rq.op = HREQ_INFO;
+	if (gph_holder_call(sb, &rq, &rp, NULL, 0, e) < 0)
+		return -1;
+	snprintf(buf, len, "%s", rp.info);
+	return 0;
+}
+
+static void show_ns(struct gph_sandbox *sb, FILE *out)
+{
+	static const char *const kinds[] = {"pid", "uts", "mnt", "ipc", "net", "cgroup", "user"};
+	fprintf(out, "namespaces: sandbox process %d vs this process (%d):\n", (int)sb->holder, (int)getpid());
+	for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+		char in[64], host[64];
+		ns_link(sb->holder, kinds[i], in, sizeof in);
+		ns_link(0, kinds[i], host, sizeof host);
+		const char *state = strcmp(in, host) == 0 ? "shared" : "isolated";
+		fprintf(out, "  %-7s %-22s host %-22s %s", kinds[i], in, host, state);
+		if (strcmp(kinds[i], "pid") == 0 && sb->pid_ns) {
+			if (sb->main_pid > 0) {
+				char cmd[64];
+				ns_link(sb->main_pid, "pid", cmd, sizeof cmd);
+				fprintf(out, "; running command: %s", cmd);
+			} else {
+				fprintf(out, "; `ns pid` applied: each exec gets a new one, with the command as PID 1");
+			}
+		}
+		fputc('\n', out);
+	}
+	char info[8192];
+	struct gph_err e;
+	struct utsname u;
+	if (holder_info(sb, info, sizeof info, &e) == 0 && uname(&u) == 0)
+		fprintf(out, "hostname: %.*s (host: %s)\n", (int)strcspn(info, "\n"), info, u.nodename);
+	char root[PATH_MAX], path[64];
+	snprintf(path, sizeof path, "/proc/%d/root", (int)sb->holder);
+	ssize_t n = readlink(path, root, sizeof root - 1);
+	if (n >= 0) {
+		root[n] = '\0';
+		fprintf(out, "root: %s (readlink %s)%s\n", root, path,
+			sb->rooted ? (sb->pivoted ? ", changed with pivot_root" : ", changed with chroot") : "");
+	}
+}
+
+static int count_lines(const char *path)
+{
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return -1;
+	int n = 0, c;
+	while ((c = fgetc(f)) != EOF)
+		n += c == '\n';
+	fclose(f);
+	return n;
+}
+
+static void show_mounts(struct gph_sandbox *sb, FILE *out)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/mountinfo", (int)sb->holder);
+	FILE *f = fopen(path, "re");
+	if (!f) {
+		fprintf(out, "mounts: cannot read %s: %s\n", path, strerror(errno));
+		return;
+	}
+	int n = count_lines(path), host = count_lines("/proc/self/mountinfo");
+	fprintf(out, "mounts: %d in the sandbox's mount namespace (this process sees %d) — %s\n", n, host, path);
+	char *line = NULL;
+	size_t cap = 0;
+	while (getline(&line, &cap, f) > 0) {
+		/* id parent maj:min root mountpoint options [optional...] - fstype source superopts */
+		char *fld[6] = {0}, *save = NULL, *fstype = NULL, *source = NULL;
+		int i = 0;
+		bool dash = false;
+		for (char *t = strtok_r(line, " \n", &save); t; t = strtok_r(NULL, " \n", &save), i++) {
+			if (i < 6)
+				fld[i] = t;
+			if (dash && !fstype)
+				fstype = t;
+			else if (dash && fstype && !source) {
+				source = t;
+				break;
+			}
+			if (i >= 6 && strcmp(t, "-") == 0)
+				dash = true;
+		}
+		if (fld[4])
+			fprintf(out, "  %-28s %-10s %-12s %s\n", fld[4], fstype ? fstype : "?", source ? source : "?",
+				fld[5] ? fld[5] : "");
+	}
+	free(line);
+	fclose(f);
+}
+
+static void show_file(struct gph_sandbox *sb, FILE *out, const char *ctl, const char *file, const char *label)
+{
+	char buf[256];
+	struct gph_err e;
+	if (gph_cg_read_file(&sb->cg, ctl, file, buf, sizeof buf, &e) < 0)
+		return;
+	long long v;
+	char pretty[32] = "";
+	struct gph_err ign;
+	if (gph_parse_size(buf, &v, &ign) == 0 && v >= 1024 && v < (1LL << 60)) {
+		gph_format_size(v, pretty, sizeof pretty);
+		fprintf(out, "  %-30s %s (%s)%s%s\n", file, buf, pretty, label ? " " : "", label ? label : "");
+	} else {
+		fprintf(out, "  %-30s %s%s%s\n", file, buf, label ? " " : "", label ? label : "");
+	}
+}
+
+static void show_keyed(struct gph_sandbox *sb, FILE *out, const char *ctl, const char *file, const char *key)
+{
+	const char *dir = gph_cg_dir_for(&sb->cg, ctl);
+	char path[PATH_MAX + 64], line[256];
+	if (!dir)
+		return;
+	snprintf(path, sizeof path, "%s/%s", dir, file);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return;
+	size_t kl = strlen(key);
+	while (fgets(line, sizeof line, f))
+		if (strncmp(line, key, kl) == 0 && line[kl] == ' ')
+			fprintf(out, "  %-30s %s", file, line);
+	fclose(f);
+}
+
+static void show_cgroup(struct gph_sandbox *sb, FILE *out)
+{
+	fprintf(out, "cgroup (%s host):\n", gph_cg_mode_name(sb->cg.mode));
+	for (int i = 0; i < sb->cg.n; i++)
+		fprintf(out, "  %s\n", sb->cg.dir[i]);
+	if (sb->cg.mode == GPH_CG_V2) {
+		show_file(sb, out, "memory", "memory.max", NULL);
+		show_file(sb, out, "memory", "memory.current", NULL);
+		show_file(sb, out, "memory", "memory.peak", NULL);
+		show_keyed(sb, out, "memory", "memory.events", "oom_kill");
+		show_file(sb, out, "pids", "pids.current", "(the sandbox process counts as one)");
+	} else {
+		show_file(sb, out, "memory", "memory.limit_in_bytes", NULL);
+		show_file(sb, out, "memory", "memory.usage_in_bytes", NULL);
+		show_file(sb, out, "memory", "memory.max_usage_in_bytes", NULL);
+		show_keyed(sb, out, "memory", "memory.oom_control", "oom_kill");
+		show_file(sb, out, "pids", "pids.current", "(the sandbox process counts as one)");
+	}
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/cgroup", (int)sb->holder);
+	FILE *f = fopen(path, "re");
+	if (f) {
+		char line[1024];
+		fprintf(out, "  %s (as the sandbox sees it):\n", path);
+		while (fgets(line, sizeof line, f))
+			fprintf(out, "    %s", line);
+		fclose(f);
+	}
+}
+
+static int show_net(struct gph_sandbox *sb, FILE *out, struct gph_err *e)
+{
+	char info[8192];
+	if (holder_info(sb, info, sizeof info, e) < 0)
+		return -1;
+	const char *net = strchr(info, '\n');
+	fprintf(out, "network namespace of the sandbox (netlink dump from inside):\n%s", net ? net + 1 : "");
+	if (sb->has_veth) {
+		unsigned idx = if_nametoindex(sb->veth.host_if);
+		fprintf(out, "host end: %s %s\n", sb->veth.host_if,
+			idx == (unsigned)sb->veth.host_ifindex ? "present in this network namespace" : "gone");
+	}
+	return 0;
+}
+
+int gph_sandbox_show(struct gph_sandbox *sb, const char *what, FILE *out, struct gph_err *e)
+{
+	if (sb->holder <= 0)
+		return gph_fail(e, 0, "`reset` starts a new one", "there is no sandbox");
+	bool all = !what || strcmp(what, "all") == 0;
+	if (!all && strcmp(what, "ns") && strcmp(what, "mounts") && strcmp(what, "cgroup") && strcmp(what, "net"))
+		return gph_fail(e, 0, "show ns|mounts|cgroup|net|all", "show: unknown part \"%s\"", what);
+	if (all || strcmp(what, "ns") == 0)
+		show_ns(sb, out);
+	if (all || strcmp(what, "mounts") == 0)
+		show_mounts(sb, out);
+	if (all || strcmp(what, "cgroup") == 0)
+		show_cgroup(sb, out);
+	if (all || strcmp(what, "net") == 0)
+		if (show_net(sb, out, e) < 0)
+			return -1;
+	if (sb->failed_step[0])
+		fprintf(out, "note: the step `%s` failed; exec is refused until it succeeds\n", sb->failed_step);
+	return 0;
+}

@@ -1,0 +1,250 @@
+/* The ledger: one directory per sandbox under the state root, holding a `state` file of key=value
+ * lines that names the owner (runtime PID and start time) and everything made for the sandbox, so
+ * `ps` can list and `gc` can undo exactly what a dead runtime left. */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include "internal.h"
+
+const char *gph_state_root(void)
+{
+	const char *d = getenv("GPH_STATE_DIR");
+	return d && *d ? d : "/run/gophernetes";
+}
+
+unsigned long long gph_proc_starttime(pid_t pid)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	/* The command name may hold spaces and parentheses: fields resume after the last ')'. */
+	char *p = strrchr(buf, ')');
+	if (!p)
+		return 0;
+	unsigned long long start = 0;
+	/* after ")": state(3) ... starttime is field 22, i.e. the 20th after the state */
+	char *save = NULL, *tok = strtok_r(p + 1, " ", &save);
+	for (int field = 3; tok; tok = strtok_r(NULL, " ", &save), field++)
+		if (field == 22) {
+			start = strtoull(tok, NULL, 10);
+			break;
+		}
+	return start;
+}
+
+static int mkdir_p(const char *dir, struct gph_err *e)
+{
+	char tmp[PATH_MAX];
+	snprintf(tmp, sizeof tmp, "%s", dir);
+	for (char *p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
+			return gph_fail(e, errno, NULL, "mkdir(\"%s\")", tmp);
+		*p = '/';
+	}
+	if (mkdir(tmp, 0700) < 0 && errno != EEXIST)
+		return gph_fail(e, errno, NULL, "mkdir(\"%s\")", tmp);
+	return 0;
+}
+
+int gph_state_write(const struct gph_sandbox *sb, pid_t main_pid, struct gph_err *e)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 16], tmp[PATH_MAX + 16];
+	snprintf(dir, sizeof dir, "%s/%s", gph_state_root(), sb->id);
+	if (mkdir_p(dir, e) < 0) {
+		gph_err_hint(e, "the state directory is %s (GPH_STATE_DIR changes it)", gph_state_root());
+		return -1;
+	}
+	snprintf(path, sizeof path, "%s/state", dir);
+	snprintf(tmp, sizeof tmp, "%s/state.tmp", dir);
+	FILE *f = fopen(tmp, "we");
+	if (!f)
+		return gph_fail(e, errno, NULL, "open(\"%s\")", tmp);
+	pid_t self = getpid();
+	fprintf(f, "id=%s\nname=%s\ncommand=%s\ncreated=%lld\n", sb->id, sb->name, sb->command, sb->created);
+	fprintf(f, "owner_pid=%d\nowner_start=%llu\n", (int)self, gph_proc_starttime(self));
+	if (sb->holder > 0)
+		fprintf(f, "holder_pid=%d\nholder_start=%llu\n", (int)sb->holder, gph_proc_starttime(sb->holder));
+	if (main_pid > 0)
+		fprintf(f, "main_pid=%d\n", (int)main_pid);
+	fprintf(f, "cgroup_parent=%s\n", sb->cgroup_parent);
+	if (sb->has_veth)
+		fprintf(f, "veth_if=%s\nveth_ifindex=%d\n", sb->veth.host_if, sb->veth.host_ifindex);
+	if (fflush(f) != 0 || ferror(f)) {
+		int err = errno;
+		fclose(f);
+		return gph_fail(e, err, NULL, "write(\"%s\")", tmp);
+	}
+	fclose(f);
+	if (rename(tmp, path) < 0)
+		return gph_fail(e, errno, NULL, "rename(\"%s\", \"%s\")", tmp, path);
+	return 0;
+}
+
+void gph_state_remove(const struct gph_sandbox *sb)
+{
+	char path[PATH_MAX + 32];
+	snprintf(path, sizeof path, "%s/%s/state", gph_state_root(), sb->id);
+	unlink(path);
+	snprintf(path, sizeof path, "%s/%s/state.tmp", gph_state_root(), sb->id);
+	unlink(path);
+	snprintf(path, sizeof path, "%s/%s", gph_state_root(), sb->id);
+	rmdir(path);
+}
+
+struct state_rec {
+	char id[13], name[64], command[256], cgroup_parent[PATH_MAX], veth_if[IF_NAMESIZE];
+	long long created;
+	int owner_pid, holder_pid, main_pid, veth_ifindex;
+	unsigned long long owner_start, holder_start;
+};
+
+static int read_state(const char *id, struct state_rec *s)
+{
+	char path[PATH_MAX + 32], line[PATH_MAX + 64];
+	memset(s, 0, sizeof *s);
+	snprintf(path, sizeof path, "%s/%s/state", gph_state_root(), id);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof line, f)) {
+		line[strcspn(line, "\n")] = '\0';
+		char *v = strchr(line, '=');
+		if (!v)
+			continue;
+		*v++ = '\0';
+#define STR(k) else if (strcmp(line, #k) == 0) snprintf(s->k, sizeof s->k, "%s", v)
+#define NUM(k) else if (strcmp(line, #k) == 0) s->k = (int)strtol(v, NULL, 10)
+		if (0) {
+		}
+		STR(id); STR(name); STR(command); STR(cgroup_parent); STR(veth_if);
+		NUM(owner_pid); NUM(holder_pid); NUM(main_pid); NUM(veth_ifindex);
+		else if (strcmp(line, "created") == 0) s->created = strtoll(v, NULL, 10);
+		else if (strcmp(line, "owner_start") == 0) s->owner_start = strtoull(v, NULL, 10);
+		else if (strcmp(line, "holder_start") == 0) s->holder_start = strtoull(v, NULL, 10);
+#undef STR
+#undef NUM
+	}
+	fclose(f);
+	/* A record must name itself: anything else in the directory is not ours to act on. */
+	return strcmp(s->id, id) == 0 ? 0 : -1;
+}
+
+/* Alive means: that PID exists and started when the ledger says (PIDs get reused). */
+static bool alive(int pid, unsigned long long start)
+{
+	return pid > 0 && start && gph_proc_starttime(pid) == start;
+}
+
+static DIR *open_root(struct gph_err *e, bool *none)
+{
+	DIR *d = opendir(gph_state_root());
+	*none = false;
+	if (!d && errno == ENOENT)
+		*none = true;
+	else if (!d)
+		gph_fail(e, errno, NULL, "opendir(\"%s\")", gph_state_root());
+	return d;
+}
+
+int gph_state_list(FILE *out, struct gph_err *e)
+{
+	bool none;
+	DIR *d = open_root(e, &none);
+	if (!d && !none)
+		return -1;
+	fprintf(out, "%-12s  %-16s  %-7s  %-24s  %s\n", "ID", "NAME", "PID", "COMMAND", "STARTED");
+	int stale = 0;
+	for (struct dirent *de; d && (de = readdir(d));) {
+		struct state_rec s;
+		if (de->d_name[0] == '.' || read_state(de->d_name, &s) < 0)
+			continue;
+		if (!alive(s.owner_pid, s.owner_start)) {
+			stale++;
+			continue;
+		}
+		char when[32] = "?", pid[16] = "-";
+		time_t t = (time_t)s.created;
+		struct tm tm;
+		if (localtime_r(&t, &tm))
+			strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
+		if (s.main_pid > 0)
+			snprintf(pid, sizeof pid, "%d", s.main_pid);
+		fprintf(out, "%-12s  %-16s  %-7s  %-24.24s  %s\n", s.id, s.name, pid, s.command, when);
+	}
+	if (d)
+		closedir(d);
+	if (stale)
+		fprintf(out, "(%d left behind by runtimes that died: `gophernetes gc` removes them)\n", stale);
+	return 0;
+}
+
+int gph_state_gc(FILE *out, int *removed, struct gph_err *e)
+{
+	bool none;
+	*removed = 0;
+	DIR *d = open_root(e, &none);
+	if (!d)
+		return none ? 0 : -1;
+	int rc = 0;
+	for (struct dirent *de; (de = readdir(d));) {
+		struct state_rec s;
+		if (de->d_name[0] == '.' || read_state(de->d_name, &s) < 0)
+			continue;
+		if (alive(s.owner_pid, s.owner_start))
+			continue; /* its runtime is still running: not ours to touch */
+		char what[256] = "";
+		struct gph_err ce;
+		if (alive(s.holder_pid, s.holder_start))
+			kill(s.holder_pid, SIGKILL);
+		struct gph_cgroup cg;
+		if (gph_cg_open(&cg, s.id, s.cgroup_parent[0] ? s.cgroup_parent : NULL, &ce) == 0 && cg.n > 0) {
+			if (gph_cg_destroy(&cg, &ce) < 0) {
+				gph_err_print(&ce, stderr, "gophernetes: gc");
+				rc = -1;
+				continue; /* keep the record, so a later gc can try again */
+			}
+			strcat(what, " cgroup");
+		}
+		if (s.veth_if[0]) {
+			struct gph_veth v;
+			memset(&v, 0, sizeof v);
+			snprintf(v.host_if, sizeof v.host_if, "%s", s.veth_if);
+			v.host_ifindex = s.veth_ifindex;
+			if (gph_net_veth_delete(&v, &ce) < 0) {
+				gph_err_print(&ce, stderr, "gophernetes: gc");
+				rc = -1;
+				continue;
+			}
+			strcat(what, " veth");
+		}
+		struct gph_sandbox sb;
+		memset(&sb, 0, sizeof sb);
+		snprintf(sb.id, sizeof sb.id, "%s", s.id);
+		gph_state_remove(&sb);
+		fprintf(out, "removed %s (%s):%s state\n", s.id, s.name, what);
+		(*removed)++;
+	}
+	closedir(d);
+	if (rc < 0)
+		return gph_fail(e, 0, "see the messages above; run `gophernetes gc` again once resolved",
+				"gc could not remove everything");
+	return 0;
+}

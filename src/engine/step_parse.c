@@ -1,0 +1,171 @@
+/* Command words -> struct gph_step, validating everything that can be validated before the
+ * kernel is touched (B25, B29: refuse early, leave nothing half-made). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <limits.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include "gph/parse.h"
+#include "gph/step.h"
+
+static const struct {
+	const char *name;
+	int flag;
+} ns_table[] = {
+	{"pid", CLONE_NEWPID}, {"uts", CLONE_NEWUTS}, {"mnt", CLONE_NEWNS},     {"ipc", CLONE_NEWIPC},
+	{"net", CLONE_NEWNET}, {"cgroup", CLONE_NEWCGROUP}, {"mount", CLONE_NEWNS},
+};
+
+int gph_ns_flag(const char *name)
+{
+	for (size_t i = 0; i < sizeof ns_table / sizeof ns_table[0]; i++)
+		if (strcmp(ns_table[i].name, name) == 0)
+			return ns_table[i].flag;
+	return 0;
+}
+
+const char *gph_ns_name(int flag)
+{
+	for (size_t i = 0; i < sizeof ns_table / sizeof ns_table[0]; i++)
+		if (ns_table[i].flag == flag)
+			return ns_table[i].name;
+	return "?";
+}
+
+void gph_ns_flags_str(int flags, char *buf, size_t len)
+{
+	static const int order[] = {CLONE_NEWPID, CLONE_NEWUTS, CLONE_NEWNS,
+				    CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWCGROUP};
+	size_t off = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
+		if (!(flags & order[i]))
+			continue;
+		int n = snprintf(buf + off, len - off, "%s%s", off ? "," : "", gph_ns_name(order[i]));
+		if (n < 0 || (size_t)n >= len - off)
+			return;
+		off += (size_t)n;
+	}
+}
+
+static int want_args(int argc, char **argv, int min, int max, struct gph_err *e)
+{
+	const struct gph_cmd_def *d = gph_cmd_find(argv[0]);
+	if (argc - 1 < min || argc - 1 > max)
+		return gph_fail(e, 0, NULL, "%s: expected %s%s", argv[0], argc - 1 < min ? "more arguments" : "fewer arguments",
+				d ? "" : "");
+	return 0;
+}
+
+static int usage_fail(char **argv, struct gph_err *e)
+{
+	const struct gph_cmd_def *d = gph_cmd_find(argv[0]);
+	gph_fail(e, 0, NULL, "usage: %s", d ? d->usage : argv[0]);
+	gph_err_hint(e, "`help %s` explains it", argv[0]);
+	return -1;
+}
+
+static int parse_dir(const char *cmd, const char *arg, char *out, struct gph_err *e)
+{
+	struct stat st;
+	if (!realpath(arg, out))
+		return gph_fail(e, errno, "give the path of a root filesystem, e.g. ./rootfs (built by `make`)",
+				"%s: %s", cmd, arg);
+	if (stat(out, &st) < 0)
+		return gph_fail(e, errno, NULL, "%s: stat(\"%s\")", cmd, out);
+	if (!S_ISDIR(st.st_mode))
+		return gph_fail(e, ENOTDIR, "give a directory holding a root filesystem", "%s: %s", cmd, arg);
+	return 0;
+}
+
+int gph_step_parse(int argc, char **argv, struct gph_step *s, struct gph_err *e)
+{
+	memset(s, 0, sizeof *s);
+	if (argc < 1)
+		return gph_fail(e, 0, NULL, "empty command");
+	size_t off = 0;
+	for (int i = 0; i < argc && off < sizeof s->text - 1; i++) {
+		int n = snprintf(s->text + off, sizeof s->text - off, "%s%s", i ? " " : "", argv[i]);
+		if (n < 0)
+			break;
+		off += (size_t)n;
+	}
+	const char *cmd = argv[0];
+
+	if (strcmp(cmd, "ns") == 0) {
+		if (argc < 2)
+			return usage_fail(argv, e);
+		s->kind = GPH_STEP_NS;
+		for (int i = 1; i < argc; i++) {
+			int f = gph_ns_flag(argv[i]);
+			if (!f)
+				return gph_fail(e, 0, "known namespaces: pid uts mnt ipc net cgroup",
+						"ns: unknown namespace \"%s\"", argv[i]);
+			s->ns_flags |= f;
+		}
+		return 0;
+	}
+	if (strcmp(cmd, "hostname") == 0) {
+		if (want_args(argc, argv, 1, 1, e) < 0)
+			return usage_fail(argv, e);
+		s->kind = GPH_STEP_HOSTNAME;
+		if (gph_check_hostname(argv[1], e) < 0)
+			return -1;
+		snprintf(s->hostname, sizeof s->hostname, "%s", argv[1]);
+		return 0;
+	}
+	if (strcmp(cmd, "chroot") == 0 || strcmp(cmd, "pivot_root") == 0) {
+		if (want_args(argc, argv, 1, 1, e) < 0)
+			return usage_fail(argv, e);
+		s->kind = cmd[0] == 'c' ? GPH_STEP_CHROOT : GPH_STEP_PIVOT_ROOT;
+		return parse_dir(cmd, argv[1], s->path, e);
+	}
+	if (strcmp(cmd, "mount") == 0) {
+		if (want_args(argc, argv, 1, 2, e) < 0)
+			return usage_fail(argv, e);
+		s->kind = GPH_STEP_MOUNT;
+		const char *def;
+		if (strcmp(argv[1], "proc") == 0)
+			s->mount = GPH_MOUNT_PROC, def = "/proc";
+		else if (strcmp(argv[1], "sys") == 0)
+			s->mount = GPH_MOUNT_SYS, def = "/sys";
+		else if (strcmp(argv[1], "dev") == 0)
+			s->mount = GPH_MOUNT_DEV, def = "/dev";
+		else if (strcmp(argv[1], "tmpfs") == 0)
+			s->mount = GPH_MOUNT_TMPFS, def = NULL;
+		else
+			return gph_fail(e, 0, "known: proc sys dev tmpfs", "mount: unknown file system \"%s\"", argv[1]);
+		const char *path = argc > 2 ? argv[2] : def;
+		if (!path)
+			return gph_fail(e, 0, "e.g. `mount tmpfs /tmp`", "mount tmpfs: give the path to mount it on");
+		if (path[0] != '/')
+			return gph_fail(e, 0, "paths inside the sandbox start with /, e.g. /proc",
+					"mount %s: \"%s\" is not an absolute path", argv[1], path);
+		if (strlen(path) >= sizeof s->path)
+			return gph_fail(e, ENAMETOOLONG, NULL, "mount %s: path", argv[1]);
+		snprintf(s->path, sizeof s->path, "%s", path);
+		return 0;
+	}
+	if (strcmp(cmd, "cgroup") == 0) {
+		if (argc != 3 || strcmp(argv[1], "mem") != 0)
+			return usage_fail(argv, e);
+		s->kind = GPH_STEP_CGROUP_MEM;
+		return gph_parse_size(argv[2], &s->bytes, e);
+	}
+	if (strcmp(cmd, "net") == 0) {
+		if (argc != 2 || strcmp(argv[1], "veth") != 0)
+			return usage_fail(argv, e);
+		s->kind = GPH_STEP_NET_VETH;
+		return 0;
+	}
+	const char *close = gph_cmd_closest(cmd);
+	gph_fail(e, 0, NULL, "unknown command \"%s\"", cmd);
+	if (close)
+		gph_err_hint(e, "did you mean `%s`? (`help` lists the commands)", close);
+	else
+		gph_err_hint(e, "`help` lists the commands");
+	return -1;
+}

@@ -1,0 +1,171 @@
+/* The shell's vocabulary: one row per command. Parsing (step_parse.c), `help`, `explain` and tab
+ * completion all read this table, so they cannot drift apart. */
+#include <stddef.h>
+#include <string.h>
+#include "gph/step.h"
+
+static const char *const ns_words[] = {"pid", "uts", "mnt", "ipc", "net", "cgroup", "mount", NULL};
+static const char *const mount_words[] = {"proc", "sys", "dev", "tmpfs", NULL};
+static const char *const cgroup_words[] = {"mem", NULL};
+static const char *const net_words[] = {"veth", NULL};
+static const char *const show_words[] = {"ns", "mounts", "cgroup", "net", "all", NULL};
+
+const struct gph_cmd_def gph_cmds[] = {
+	{"ns", "ns pid|uts|mnt|ipc|net|cgroup ...",
+	 "give the sandbox new namespaces",
+	 "Each name asks for a new namespace of that kind; several may be given at once.\n"
+	 "  pid     process IDs: the next `exec` runs as PID 1 of a fresh PID namespace\n"
+	 "  uts     hostname and domain name\n"
+	 "  mnt     the mount table (also spelled `mount`); `/` is made private at once\n"
+	 "  ipc     System V IPC objects and POSIX message queues\n"
+	 "  net     network devices, addresses, routes, ports: only `lo` inside\n"
+	 "  cgroup  the view of /proc/self/cgroup, rooted at the container's cgroup\n"
+	 "A PID namespace is special: it applies to the children of the process that creates it, and it\n"
+	 "dies with its first process (its PID 1). So `ns pid` marks the sandbox, and every `exec` creates\n"
+	 "a new PID namespace whose PID 1 is your command, with /proc remounted to match it.",
+	 "unshare(2) with CLONE_NEWUTS, CLONE_NEWNS, CLONE_NEWIPC, CLONE_NEWNET and CLONE_NEWCGROUP moves\n"
+	 "the sandbox process itself into new namespaces of those kinds; it needs CAP_SYS_ADMIN.\n"
+	 "After CLONE_NEWNS the sandbox calls mount(NULL, \"/\", NULL, MS_REC|MS_PRIVATE, NULL): a new\n"
+	 "mount namespace starts as a copy whose mounts may still be *shared* with the host (systemd makes\n"
+	 "/ shared), so without this every later mount would propagate back to the host.\n"
+	 "CLONE_NEWPID is different: unshare(CLONE_NEWPID) would only change the namespace of the caller's\n"
+	 "future children, and the namespace ends when its first process exits. Instead each `exec`\n"
+	 "calls clone3() with CLONE_NEWPID (plus CLONE_NEWNS for a private copy of the mounts), so the\n"
+	 "command is PID 1 and /proc can be remounted for its namespace.\n"
+	 "CLONE_NEWCGROUP makes the sandbox's current cgroup the root of its view; the sandbox is already\n"
+	 "in the container's cgroup, so /proc/self/cgroup shows \"0::/\" inside.\n"
+	 "Compare: `show ns` prints /proc/PID/ns/* of the sandbox next to the host's. Each namespace is a\n"
+	 "kernel object; the inode number in ns:[N] identifies it.",
+	 "namespaces(7), unshare(2), pid_namespaces(7), mount_namespaces(7), clone(2)",
+	 ns_words, false, true},
+	{"hostname", "hostname NAME", "set the sandbox's hostname (needs `ns uts`)",
+	 "Sets the hostname seen by `hostname` and uname(2) inside. Refused without `ns uts`, because it\n"
+	 "would rename the host. NAME: at most 64 bytes, letters, digits, '-' and dots.",
+	 "sethostname(2) writes the nodename of the caller's UTS namespace. After unshare(CLONE_NEWUTS)\n"
+	 "that is the sandbox's own copy, so the host keeps its name. The kernel limit is 64 bytes\n"
+	 "(HOST_NAME_MAX); longer names fail with EINVAL, so the name is checked before anything runs.",
+	 "sethostname(2), uts_namespaces(7), hostname(7)", NULL, false, true},
+	{"chroot", "chroot DIR", "change the sandbox's root directory (escapable; see pivot_root)",
+	 "Makes DIR the sandbox's root directory. Host mounts stay in the mount table and a process that\n"
+	 "may call chroot can climb back out; `pivot_root` is what containers use.",
+	 "chdir(DIR) then chroot(\".\"): chroot(2) changes only the root directory used to resolve\n"
+	 "paths for this process and its children. It does not change the mount table: every host\n"
+	 "mount is still there (see `show mounts`), and a root process can escape by chroot()ing into a\n"
+	 "subdirectory without chdir()ing into it, then climbing \"..\" from its old working directory.\n"
+	 "That is why runtimes use pivot_root and detach the old root.",
+	 "chroot(2), pivot_root(2)", NULL, true, true},
+	{"pivot_root", "pivot_root DIR", "make DIR the root of the mount namespace and detach the old root",
+	 "Swaps the root mount of the sandbox's mount namespace for DIR, then detaches the old root so\n"
+	 "nothing of the host's file system is reachable. Needs `ns mnt`.",
+	 "mount(DIR, DIR, NULL, MS_BIND|MS_REC) first, because pivot_root(2) requires the new root to be a\n"
+	 "mount point. Then chdir(DIR), pivot_root(\".\", \".\") stacks the old root on top of the new\n"
+	 "one at \".\", umount2(\".\", MNT_DETACH) lazily detaches it, and chdir(\"/\").\n"
+	 "pivot_root fails with EINVAL when the new root is not a mount point, when the current root or\n"
+	 "the new root has shared propagation (hence the MS_PRIVATE remount done by `ns mnt`), or when\n"
+	 "the caller is in a chroot; EBUSY when new and old root are on the same mount.",
+	 "pivot_root(2), mount_namespaces(7), umount2(2)", NULL, true, true},
+	{"mount", "mount proc|sys|dev [PATH] | mount tmpfs PATH", "mount a file system inside (needs `ns mnt`)",
+	 "  proc [PATH]  a procfs at PATH (default /proc); with `ns pid` each exec gets one for its own\n"
+	 "               PID namespace\n"
+	 "  sys [PATH]   a read-only sysfs (default /sys)\n"
+	 "  dev [PATH]   a small tmpfs /dev: null zero full random urandom tty, a new devpts instance at\n"
+	 "               /dev/pts with /dev/ptmx, /dev/shm, and fd, stdin, stdout, stderr links\n"
+	 "  tmpfs PATH   an empty tmpfs\n"
+	 "PATH is inside the sandbox's root and must exist.",
+	 "mount(2) with flags MS_NOSUID|MS_NODEV|MS_NOEXEC for proc and sys (plus MS_RDONLY for sys).\n"
+	 "procfs shows the PID namespace of the process that mounts it: a /proc mounted from the host's\n"
+	 "PID namespace lists host processes, which is why `ps` looks unchanged after `ns pid` until /proc\n"
+	 "is mounted again from inside. For dev: a tmpfs, mknod(2) for each device node (character\n"
+	 "devices 1,3 1,5 1,7 1,8 1,9 5,0), and devpts with -o newinstance,ptmxmode=0666 so the container\n"
+	 "has its own pseudo-terminals. All of this stays in the sandbox because `ns mnt` made / private.",
+	 "mount(2), proc(5), sysfs(5), tmpfs(5), pts(4)", mount_words, true, true},
+	{"cgroup", "cgroup mem SIZE", "limit the sandbox's resources with its control group",
+	 "  mem SIZE  memory limit, e.g. 32M (units b k m g, powers of 1024; KiB MiB GiB too). A process\n"
+	 "            that needs more is killed by the kernel's OOM killer, and `exec` reports it.\n"
+	 "The sandbox always has a cgroup of its own (so its processes can be counted and all killed);\n"
+	 "the sandbox process itself is in it and counts as one process.",
+	 "A cgroup is a directory in cgroupfs; writing a PID to its cgroup.procs moves the process in, and\n"
+	 "children are born in their parent's cgroup. The limit is a file write: memory.max on cgroup v2,\n"
+	 "memory.limit_in_bytes on v1 (and the swap files so it cannot swap past the limit). When usage\n"
+	 "reaches it and reclaim fails, the OOM killer kills a process in the cgroup and counts it in\n"
+	 "memory.events (v2) or memory.oom_control (v1). `show cgroup` prints the files.",
+	 "cgroups(7), Documentation/admin-guide/cgroup-v2.rst", cgroup_words, false, true},
+	{"net", "net veth", "connect the sandbox's network namespace to the host (needs `ns net`)",
+	 "  veth  a virtual ethernet pair: one end stays on the host (gph-XXXXXXXX, 10.200.N.1/30), the\n"
+	 "        other becomes eth0 inside (10.200.N.2/30) with a default route via the host end.",
+	 "Netlink (through libnl-route-3): RTM_NEWLINK creates a veth pair whose peer is created directly\n"
+	 "in the network namespace of the sandbox process (IFLA_NET_NS_PID), then RTM_NEWADDR and\n"
+	 "RTM_NEWLINK (IFF_UP) on each side, and RTM_NEWROUTE for the default route inside. A packet sent\n"
+	 "into one end comes out of the other. When the sandbox's network namespace is destroyed the\n"
+	 "kernel deletes eth0, and with it the host end.",
+	 "veth(4), network_namespaces(7), rtnetlink(7), ip-link(8)", net_words, false, true},
+	{"show", "show [ns|mounts|cgroup|net|all]", "print what the kernel shows for the sandbox",
+	 "Reads the live state, never a recorded configuration: /proc/PID/ns/* of the sandbox next to the\n"
+	 "host's, its mountinfo, its cgroup files, and its network namespace over netlink.",
+	 "readlink(2) on /proc/PID/ns/* gives \"type:[inode]\"; two processes are in the same namespace\n"
+	 "exactly when the inodes are equal. /proc/PID/mountinfo lists the mounts the process sees.\n"
+	 "The cgroup files are read from cgroupfs; network state comes from an RTM_GETLINK, RTM_GETADDR\n"
+	 "and RTM_GETROUTE dump made inside the sandbox's network namespace.",
+	 "proc(5), namespaces(7), cgroups(7)", show_words, false, false},
+	{"exec", "exec CMD [ARGS...]", "run a command inside everything applied so far",
+	 "Runs CMD inside the sandbox, attached to your terminal, and prints its status when it ends.\n"
+	 "The sandbox stays, so you can add steps and exec again. With `ns pid` CMD is PID 1.",
+	 "The sandbox process calls clone3() (with CLONE_NEWPID|CLONE_NEWNS after `ns pid`); the child\n"
+	 "remounts /proc for its PID namespace, starts a new session (setsid), takes a terminal of its own\n"
+	 "when you have one, gets a clean environment (PATH, HOME, TERM, HOSTNAME) and calls execve(2).\n"
+	 "The exit status follows the shell's convention: N, or 128+S when killed by signal S.",
+	 "execve(2), clone(2), setsid(2), wait(2)", NULL, true, false},
+	{"reset", "reset", "tear the sandbox down and start a new one",
+	 "Kills every process of the sandbox, removes its cgroup and network link, and starts a fresh\n"
+	 "sandbox with nothing applied.",
+	 "Killing the sandbox process drops the last reference to its namespaces, so the kernel destroys\n"
+	 "them (and the mounts and veth inside). The cgroup is emptied and removed with rmdir(2).",
+	 "namespaces(7), cgroups(7)", NULL, false, false},
+	{"help", "help [CMD]", "list commands, or describe one", "", "", "", NULL, false, false},
+	{"explain", "explain CMD", "which system calls a step makes, in what order, and why", "", "", "",
+	 NULL, false, false},
+	{"quit", "quit", "tear everything down and leave (also `exit` or Ctrl-D)", "", "", "", NULL, false, false},
+	{"exit", "exit", "same as quit", "", "", "", NULL, false, false},
+};
+const int gph_n_cmds = sizeof gph_cmds / sizeof gph_cmds[0];
+
+const struct gph_cmd_def *gph_cmd_find(const char *name)
+{
+	for (int i = 0; i < gph_n_cmds; i++)
+		if (strcmp(gph_cmds[i].name, name) == 0)
+			return &gph_cmds[i];
+	return NULL;
+}
+
+static int edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	if (la > 32 || lb > 32)
+		return 99;
+	int d[33][33];
+	for (size_t i = 0; i <= la; i++)
+		d[i][0] = (int)i;
+	for (size_t j = 0; j <= lb; j++)
+		d[0][j] = (int)j;
+	for (size_t i = 1; i <= la; i++)
+		for (size_t j = 1; j <= lb; j++) {
+			int sub = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+			int del = d[i - 1][j] + 1, ins = d[i][j - 1] + 1;
+			d[i][j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+		}
+	return d[la][lb];
+}
+
+const char *gph_cmd_closest(const char *name)
+{
+	const char *best = NULL;
+	int best_d = 3; /* more than two edits away is not "close" */
+	for (int i = 0; i < gph_n_cmds; i++) {
+		int d = edit_distance(name, gph_cmds[i].name);
+		if (d < best_d) {
+			best_d = d;
+			best = gph_cmds[i].name;
+		}
+	}
+	return best;
+}

@@ -1,0 +1,10 @@
+/* Every Check suite of the unit tests; tests/unit/main.c runs them all. */
+#ifndef GPH_TEST_SUITES_H
+#define GPH_TEST_SUITES_H
+#include <check.h>
+Suite *suite_parse(void);   /* tests/unit/test_parse.c: sizes, hostnames, words, globs */
+Suite *suite_lesson(void);  /* tests/unit/test_lesson.c: lesson parser, lint, matcher */
+Suite *suite_cgroup(void);  /* tests/unit/test_cgroup.c: mode detection, fixture trees */
+Suite *suite_net(void);     /* tests/unit/test_net.c: name choice, free /30, veth round trip */
+Suite *suite_step(void);    /* tests/unit/test_step.c: command table, step parsing */
+#endif
