@@ -1,0 +1,158 @@
+/* The command table and step parsing: what every front end relies on. */
+#define _GNU_SOURCE
+#include <check.h>
+#include <errno.h>
+#include <limits.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "gph/step.h"
+#include "suites.h"
+
+static int parse(struct gph_step *s, struct gph_err *e, int argc, char **argv)
+{
+	gph_err_clear(e);
+	return gph_step_parse(argc, argv, s, e);
+}
+
+START_TEST(ns_flags_and_aliases)
+{
+	struct gph_step s;
+	struct gph_err e;
+	char *a[] = {"ns", "pid", "uts", "mount", "ipc", "net", "cgroup", NULL};
+	ck_assert_int_eq(parse(&s, &e, 7, a), 0);
+	ck_assert_int_eq(s.kind, GPH_STEP_NS);
+	ck_assert_int_eq(s.ns_flags, CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWNET |
+					     CLONE_NEWCGROUP);
+	ck_assert_str_eq(s.text, "ns pid uts mount ipc net cgroup");
+	char buf[64];
+	gph_ns_flags_str(s.ns_flags, buf, sizeof buf);
+	ck_assert_str_eq(buf, "pid,uts,mnt,ipc,net,cgroup");
+	char *bad[] = {"ns", "pid", "usr", NULL};
+	ck_assert_int_eq(parse(&s, &e, 3, bad), -1);
+	ck_assert_ptr_nonnull(strstr(e.msg, "usr"));
+	char *none[] = {"ns", NULL};
+	ck_assert_int_eq(parse(&s, &e, 1, none), -1);
+	ck_assert_ptr_nonnull(strstr(e.msg, "usage"));
+}
+END_TEST
+
+START_TEST(hostname_checked_before_anything)
+{
+	struct gph_step s;
+	struct gph_err e;
+	char long65[66], long64[65];
+	memset(long65, 'a', 65);
+	long65[65] = '\0';
+	memset(long64, 'a', 64);
+	long64[64] = '\0';
+	char *a[] = {"hostname", long65, NULL};
+	ck_assert_int_eq(parse(&s, &e, 2, a), -1);
+	ck_assert_ptr_nonnull(strstr(e.msg, "64"));
+	a[1] = long64;
+	ck_assert_int_eq(parse(&s, &e, 2, a), 0);
+	ck_assert_str_eq(s.hostname, long64);
+	a[1] = "a b";
+	ck_assert_int_eq(parse(&s, &e, 2, a), -1);
+	char *two[] = {"hostname", "a", "b", NULL};
+	ck_assert_int_eq(parse(&s, &e, 3, two), -1);
+}
+END_TEST
+
+START_TEST(root_dirs_resolved_and_checked)
+{
+	struct gph_step s;
+	struct gph_err e;
+	char *missing[] = {"chroot", "./definitely-missing-dir", NULL};
+	ck_assert_int_eq(parse(&s, &e, 2, missing), -1);
+	ck_assert_int_eq(e.errnum, ENOENT);
+	ck_assert_ptr_nonnull(strstr(e.msg, "definitely-missing-dir"));
+	char *file[] = {"pivot_root", "/etc/hostname", NULL};
+	ck_assert_int_eq(parse(&s, &e, 2, file), -1);
+	ck_assert_int_eq(e.errnum, ENOTDIR);
+	char *ok[] = {"pivot_root", "/tmp/../tmp", NULL};
+	ck_assert_int_eq(parse(&s, &e, 2, ok), 0);
+	ck_assert_int_eq(s.kind, GPH_STEP_PIVOT_ROOT);
+	ck_assert_str_eq(s.path, "/tmp");
+}
+END_TEST
+
+START_TEST(mounts)
+{
+	struct gph_step s;
+	struct gph_err e;
+	char *proc[] = {"mount", "proc", NULL};
+	ck_assert_int_eq(parse(&s, &e, 2, proc), 0);
+	ck_assert_int_eq(s.mount, GPH_MOUNT_PROC);
+	ck_assert_str_eq(s.path, "/proc");
+	char *tmp[] = {"mount", "tmpfs", NULL};
+	ck_assert_int_eq(parse(&s, &e, 2, tmp), -1);
+	char *tmp2[] = {"mount", "tmpfs", "/tmp", NULL};
+	ck_assert_int_eq(parse(&s, &e, 3, tmp2), 0);
+	ck_assert_str_eq(s.path, "/tmp");
+	char *rel[] = {"mount", "proc", "proc", NULL};
+	ck_assert_int_eq(parse(&s, &e, 3, rel), -1);
+	char *bad[] = {"mount", "ext4", NULL};
+	ck_assert_int_eq(parse(&s, &e, 2, bad), -1);
+}
+END_TEST
+
+START_TEST(cgroup_and_net)
+{
+	struct gph_step s;
+	struct gph_err e;
+	char *mem[] = {"cgroup", "mem", "32M", NULL};
+	ck_assert_int_eq(parse(&s, &e, 3, mem), 0);
+	ck_assert_int_eq(s.bytes, 32LL << 20);
+	char *bad[] = {"cgroup", "mem", "0", NULL};
+	ck_assert_int_eq(parse(&s, &e, 3, bad), -1);
+	char *what[] = {"cgroup", "cpu", "1", NULL};
+	ck_assert_int_eq(parse(&s, &e, 3, what), -1);
+	char *veth[] = {"net", "veth", NULL};
+	ck_assert_int_eq(parse(&s, &e, 2, veth), 0);
+	ck_assert_int_eq(s.kind, GPH_STEP_NET_VETH);
+	char *br[] = {"net", "bridge", NULL};
+	ck_assert_int_eq(parse(&s, &e, 2, br), -1);
+}
+END_TEST
+
+START_TEST(unknown_command_suggests_closest)
+{
+	struct gph_step s;
+	struct gph_err e;
+	char *a[] = {"hostnme", "x", NULL};
+	ck_assert_int_eq(parse(&s, &e, 2, a), -1);
+	ck_assert_ptr_nonnull(strstr(e.hint, "hostname"));
+	ck_assert_str_eq(gph_cmd_closest("pivotroot"), "pivot_root");
+	ck_assert_ptr_null(gph_cmd_closest("completelydifferent"));
+}
+END_TEST
+
+START_TEST(table_is_complete)
+{
+	/* Every row teaches: usage and summary always; steps also help, explain and man pages. */
+	for (int i = 0; i < gph_n_cmds; i++) {
+		const struct gph_cmd_def *d = &gph_cmds[i];
+		ck_assert_msg(d->usage && *d->usage && d->summary && *d->summary, "%s lacks usage/summary", d->name);
+		if (d->is_step)
+			ck_assert_msg(*d->help && *d->explain && strchr(d->see, '('), "%s lacks teaching text", d->name);
+		ck_assert_ptr_eq(gph_cmd_find(d->name), d);
+	}
+}
+END_TEST
+
+Suite *suite_step(void)
+{
+	Suite *s = suite_create("step");
+	TCase *t = tcase_create("parse");
+	tcase_add_test(t, ns_flags_and_aliases);
+	tcase_add_test(t, hostname_checked_before_anything);
+	tcase_add_test(t, root_dirs_resolved_and_checked);
+	tcase_add_test(t, mounts);
+	tcase_add_test(t, cgroup_and_net);
+	tcase_add_test(t, unknown_command_suggests_closest);
+	tcase_add_test(t, table_is_complete);
+	suite_add_tcase(s, t);
+	return s;
+}
