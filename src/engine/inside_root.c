@@ -30,7 +30,8 @@ static int do_ns(int flags, struct gph_err *e)
 	if (flags & CLONE_NEWNS) {
 		/* The copy's mounts may still be in a shared peer group with the host's (systemd makes /
 		 * shared); make everything private before anything is mounted, or mounts leak out (B11). */
-		if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		/* source and type are ignored for a propagation change; "none" keeps checkers quiet */
+		if (mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) < 0)
 			return gph_fail(e, errno, NULL, "mount(NULL, \"/\", NULL, MS_REC|MS_PRIVATE)");
 	}
 	if (flags & CLONE_NEWNET) {
@@ -68,7 +69,7 @@ static const char *pivot_hint(int err)
 int gph_inside_pivot_root(const char *dir, struct gph_err *e)
 {
 	/* pivot_root(2) wants the new root to be a mount point: make it one by binding it onto itself. */
-	if (mount(dir, dir, NULL, MS_BIND | MS_REC, NULL) < 0)
+	if (mount(dir, dir, "none", MS_BIND | MS_REC, NULL) < 0)
 		return gph_fail(e, errno, NULL, "mount(\"%s\", \"%s\", NULL, MS_BIND|MS_REC)", dir, dir);
 	if (chdir(dir) < 0) {
 		gph_fail(e, errno, NULL, "chdir(\"%s\")", dir);
