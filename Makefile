@@ -4,7 +4,7 @@
 #   make check    unit tests, integration tests, lesson replay, then the same under ASan+UBSan
 CC      ?= cc
 PKGS    := libreadline-dev libnl-3-dev libnl-route-3-dev libcap-dev check busybox-static pkg-config
-TESTPKGS := iproute2 procps util-linux
+TESTPKGS := iproute2 procps util-linux mount time
 BUILD   ?= build
 SAN     ?=
 CFLAGS  ?= -O2 -g

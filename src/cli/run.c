@@ -231,6 +231,12 @@ int gph_cmd_run(int argc, char **argv)
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGQUIT);
 	sigprocmask(SIG_BLOCK, &set, NULL);
+	/* A runtime started in the background by a non-interactive shell inherits SIGINT and SIGQUIT
+	 * ignored, and an ignored signal never reaches the signalfd that forwards it: take them back. */
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
+	signal(SIGQUIT, SIG_DFL);
 
 	char command[256] = "";
 	for (int i = first, off = 0; i < argc && off < (int)sizeof command - 1; i++)

@@ -1,6 +1,4 @@
-# shellcheck shell=bash
-# Variables set here are read by the t-*.sh files that source this one:
-# shellcheck disable=SC2034
+# shellcheck shell=bash disable=SC2034  # variables set here are read by the t-*.sh files
 # lib.sh — shared helpers for the integration tests (sourced by every t-*.sh).
 #
 # A test file:
@@ -40,6 +38,7 @@ GPH_DIAG=()      # diagnostics of the current case
 GPH_PIDS=()      # background processes this test started
 GPH_IDS=()       # container ids this test learned (for the cleanup fallback)
 GPH_TMP=""
+GPH_SINCE="case"   # what "nothing left" compares with: the start of the "case" or of the "file"
 R=""             # the test's rootfs copy
 
 # ---------------------------------------------------------------------------------------------
@@ -57,23 +56,30 @@ diag() {
 	while IFS= read -r l; do printf '# %s\n' "$l"; done <<<"$*"
 }
 
-# Up to 15 lines of a file as diagnostics, prefixed with a label.
+# A file as diagnostics, prefixed with a label: all of it up to 15 lines, else the first 5 and
+# the last 10.
 fail_file() {
-	local label=$1 file=$2 l n=0
+	local label=$1 file=$2 l n
 	[ -s "$file" ] || { GPH_DIAG+=("$label: (empty)"); return 1; }
-	while IFS= read -r l && [ $n -lt 15 ]; do
-		GPH_DIAG+=("$label: $l")
-		n=$((n + 1))
-	done <"$file"
-	[ "$(wc -l <"$file")" -le 15 ] || GPH_DIAG+=("$label: ...")
+	n=$(wc -l <"$file")
+	if [ "$n" -le 15 ]; then
+		while IFS= read -r l; do GPH_DIAG+=("$label: $l"); done <"$file"
+	else
+		while IFS= read -r l; do GPH_DIAG+=("$label: $l"); done < <(head -n 5 "$file")
+		GPH_DIAG+=("$label: ... ($((n - 15)) lines)")
+		while IFS= read -r l; do GPH_DIAG+=("$label: $l"); done < <(tail -n 10 "$file")
+	fi
 	return 1
 }
 
-# tcase NAME FUNC [ARGS...]: run one case in this shell and print its result.
+# tcase NAME FUNC [ARGS...]: run one case in this shell and print its result. "Nothing left"
+# checks inside a case compare with the state at the start of that case, so one leak is
+# reported by the case that made it (and again by the file's final check), not by every later one.
 tcase() {
 	local name=$1 rc
 	shift
 	GPH_DIAG=()
+	gph_snapshot case
 	"$@"
 	rc=$?
 	GPH_N=$((GPH_N + 1))
@@ -85,18 +91,17 @@ tcase() {
 		local l
 		for l in "${GPH_DIAG[@]}"; do diag "$l"; done
 	fi
-	# Whatever the case left running in the background is stopped before the next one.
+	# Whatever the case left running is stopped before the next one: the runtimes it started in
+	# the background, and container processes running our rootfs's binaries.
 	gph_kill_bg
+	learn_ids
+	local p
+	for p in $(our_container_pids); do kill -KILL "$p" 2>/dev/null; done
 	return 0
 }
 
-# A case that cannot run here (missing kernel feature): counted as passed, says why.
-tskip() {
-	GPH_N=$((GPH_N + 1))
-	echo "ok $GPH_N - $1 # SKIP $2"
-}
-
 gph_finish() {
+	GPH_SINCE="file"
 	tcase "nothing left behind ($GPH_NAME)" expect_clean
 	[ "$GPH_NFAIL" -eq 0 ] && exit 0
 	exit 1
@@ -145,6 +150,9 @@ gph_enter_test_ns() {
 	fi
 }
 
+# The network variant under the name the tests' brief uses.
+in_netns() { gph_enter_test_ns net; }
+
 # ---------------------------------------------------------------------------------------------
 # Setup and cleanup
 
@@ -155,8 +163,9 @@ gph_setup() {
 		[ -x "$f" ] || bail "$f missing (build it: make; make $GPH_BIN/probe)"
 	done
 	[ -x "$GPH_ROOTFS_SRC/bin/busybox" ] || bail "$GPH_ROOTFS_SRC missing (make rootfs/bin/busybox)"
-	for f in timeout setpriv ip find pgrep; do
-		command -v "$f" >/dev/null || bail "$f missing (apt-get install coreutils util-linux iproute2 findutils procps)"
+	for f in timeout setpriv nsenter findmnt mount ip find pgrep cmp; do
+		command -v "$f" >/dev/null ||
+			bail "$f missing (apt-get install coreutils util-linux mount iproute2 findutils procps diffutils)"
 	done
 
 	GPH_TMP=$(mktemp -d "$GPH_TMPBASE/gph-test.XXXXXX") || bail "mktemp -d failed"
@@ -173,11 +182,37 @@ gph_setup() {
 	# A sentinel that must never show up inside a container.
 	export GPH_SECRET=1
 
-	# Baselines.
-	cgroup_dirs >"$GPH_TMP/cgroups.base"
-	link_names >"$GPH_TMP/links.base"
-	mnt_snapshot base
 	HOST_HOSTNAME=$(hostname)
+	gph_snapshot file
+}
+
+# Baselines for the "nothing left" checks: cgroups, state entries, links, mountinfo, as NAME
+# ("file" at setup, "case" at the start of each case).
+gph_snapshot() {
+	cgroup_dirs >"$GPH_TMP/cgroups.$1"
+	find "$GPH_STATE_DIR" -mindepth 1 -maxdepth 1 2>/dev/null | sort >"$GPH_TMP/state.$1"
+	link_names >"$GPH_TMP/links.$1"
+	mnt_snapshot "$1"
+}
+
+# Remember the container ids in our state dir (for the cleanup fallback).
+learn_ids() {
+	local d p
+	for p in $(our_container_pids); do learn_ids_of_pid "$p"; done
+	[ -d "${GPH_STATE_DIR:-}" ] || return 0
+	for d in "$GPH_STATE_DIR"/*/; do
+		[ -d "$d" ] && GPH_IDS+=("$(basename "$d")")
+	done
+	return 0
+}
+
+# Remember the container id of the cgroup PID is in (".../gophernetes/<id>").
+learn_ids_of_pid() {
+	local line
+	while IFS= read -r line; do
+		[[ $line =~ /gophernetes/([0-9a-f]+) ]] && GPH_IDS+=("${BASH_REMATCH[1]}")
+	done 2>/dev/null <"/proc/$1/cgroup"
+	return 0
 }
 
 # Kill what this test started in the background and is still running.
@@ -197,20 +232,24 @@ gph_cleanup() {
 	trap - EXIT HUP INT TERM
 	[ -n "$GPH_TMP" ] || exit $rc
 	gph_kill_bg
-	# Container processes running binaries of our own rootfs copy are ours.
-	for p in $(our_container_pids); do kill -KILL "$p" 2>/dev/null; done
+	learn_ids
+	# Container processes running binaries of our own rootfs copy are ours; so are their cgroups.
+	for p in $(our_container_pids); do
+		learn_ids_of_pid "$p"
+		kill -KILL "$p" 2>/dev/null
+	done
+	# Runtimes of ours (their command line names our temp dir) that outlived the test.
+	for p in $(pgrep -f -- "$GPH_TMP/"); do
+		[ "$p" = "$$" ] || kill -KILL "$p" 2>/dev/null
+	done
 	# Let the product collect what it left (it is tested separately in t-cleanup).
 	if [ -x "$GPH" ]; then
 		timeout -k 2 20 "$GPH" gc >/dev/null 2>&1 </dev/null
 	fi
+	learn_ids
 	# Fallback, so that a broken product does not leave cgroups on the machine: the cgroups of
-	# container ids we know are ours (state entries, ids we learned), deepest first.
-	if [ -d "$GPH_STATE_DIR" ]; then
-		for d in "$GPH_STATE_DIR"/*/; do
-			[ -d "$d" ] && GPH_IDS+=("$(basename "$d")")
-		done
-	fi
-	for id in "${GPH_IDS[@]}"; do
+	# container ids known to be ours, deepest first.
+	for id in $(printf '%s\n' "${GPH_IDS[@]}" | sort -u); do
 		[[ $id =~ ^[0-9a-f]{12,64}$ ]] || continue
 		for d in $(find /sys/fs/cgroup -type d -path "*/gophernetes/$id*" 2>/dev/null | sort -r); do
 			while read -r p; do kill -KILL "$p" 2>/dev/null; done 2>/dev/null <"$d/cgroup.procs"
@@ -274,7 +313,7 @@ gph_bg_wait() {
 		BG_RC=""
 		return 1
 	fi
-	wait "$pid"
+	wait "$pid" 2>/dev/null # (no "Killed" job notice in the TAP output)
 	BG_RC=$?
 	return 0
 }
@@ -344,9 +383,18 @@ cgroup_mode() {
 	if [ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ]; then echo v2; else echo v1; fi
 }
 
-# Every directory below a directory named "gophernetes" in any cgroup hierarchy.
+# Every directory below a directory named "gophernetes" in any cgroup hierarchy — except those
+# of containers that other sessions on a shared machine run at the same time: on v1 the memory
+# hierarchy tells them apart when sessions run in different memory cgroups (as on this VM), so
+# an id whose memory cgroup lies under another session's cgroup is not ours.
 cgroup_dirs() {
-	find /sys/fs/cgroup -mindepth 2 -type d -path '*/gophernetes/*' 2>/dev/null | sort
+	local own foreign
+	own=$(awk -F: '$2 == "memory" { print $3 }' /proc/self/cgroup)
+	own=/sys/fs/cgroup/memory${own%/}/gophernetes/
+	foreign=$(find /sys/fs/cgroup/memory -mindepth 2 -type d -path '*/gophernetes/*' 2>/dev/null |
+		awk -v own="$own" 'index($0, own) != 1 { n = split($0, p, "/"); print "/" p[n] "$" }')
+	find /sys/fs/cgroup -mindepth 2 -type d -path '*/gophernetes/*' 2>/dev/null |
+		if [ -n "$foreign" ]; then grep -v -f <(printf '%s\n' "$foreign"); else cat; fi | sort
 }
 
 # The container's cgroup directory for CONTROLLER (v1) or the unified one (v2).
@@ -423,7 +471,7 @@ expect_err_message() {
 
 expect_no_cgroups_left() {
 	local left
-	left=$(cgroup_dirs | comm -13 "$GPH_TMP/cgroups.base" -)
+	left=$(cgroup_dirs | comm -13 "$GPH_TMP/cgroups.${1:-case}" -)
 	[ -z "$left" ] && return 0
 	fail "cgroups of ours left:"
 	local d
@@ -433,14 +481,15 @@ expect_no_cgroups_left() {
 
 expect_no_state_left() {
 	local left
-	left=$(find "$GPH_STATE_DIR" -mindepth 1 -maxdepth 1 2>/dev/null)
+	left=$(find "$GPH_STATE_DIR" -mindepth 1 -maxdepth 1 2>/dev/null | sort |
+		comm -13 "$GPH_TMP/state.${1:-case}" -)
 	[ -z "$left" ] && return 0
 	fail "state left in $GPH_STATE_DIR:" "$left"
 }
 
 expect_no_links_left() {
 	local left
-	left=$(link_names | comm -13 "$GPH_TMP/links.base" -)
+	left=$(link_names | comm -13 "$GPH_TMP/links.${1:-case}" -)
 	[ -z "$left" ] && return 0
 	fail "network links left in the test's namespace: $(echo "$left" | tr '\n' ' ')"
 }
@@ -475,13 +524,15 @@ expect_no_procs_left() {
 	[ $bad = 0 ]
 }
 
+# expect_clean: nothing of ours left compared with the start of this case (or, with
+# GPH_SINCE=file, of this file).
 expect_clean() {
-	local ok=0
-	expect_no_cgroups_left || ok=1
-	expect_no_state_left || ok=1
+	local ok=0 since=${GPH_SINCE:-case}
+	expect_no_cgroups_left "$since" || ok=1
+	expect_no_state_left "$since" || ok=1
 	expect_no_procs_left || ok=1
-	expect_mounts_same base || ok=1
-	if [ "${GPH_NETNS:-0}" = 1 ]; then expect_no_links_left || ok=1; fi
+	expect_mounts_same "$since" || ok=1
+	if [ "${GPH_NETNS:-0}" = 1 ]; then expect_no_links_left "$since" || ok=1; fi
 	return $ok
 }
 

@@ -49,8 +49,11 @@ for f in "${files[@]}"; do
 		continue
 	fi
 	start=$(date +%s)
-	# Each file is bounded; on TERM its traps clean up, KILL follows 15 s later.
-	timeout -k 15 "$file_timeout" bash "$f" </dev/null 2>&1 | tee "$log"
+	# Each file is bounded; on TERM its traps clean up, KILL follows 15 s later. Stray output
+	# (a shell's job notice, a tool's complaint) becomes a "# " comment so it cannot pass for a
+	# result.
+	timeout -k 15 "$file_timeout" bash "$f" </dev/null 2>&1 |
+		sed -u -e '/^ok /b' -e '/^not ok /b' -e '/^#/b' -e 's/^/# /' | tee "$log"
 	rc=${PIPESTATUS[0]}
 	p=$(grep -c '^ok ' "$log")
 	n=$(grep -c '^not ok ' "$log")

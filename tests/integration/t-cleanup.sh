@@ -35,8 +35,9 @@ t_many_runs() {
 t_ps_lists() {
 	local t0 bad=0 p
 	gph_bg ps run --rootfs "$R" --init --name lister /bin/probe sleep 30
-	if ! wait_until 10 ps_find lister; then
-		fail "'gophernetes ps' never listed the container named lister:" "$PS_OUT"
+	# Once the command runs (before that the PID column may still be empty), ps lists it.
+	if ! wait_until 10 probe_running "sleep 30" || ! wait_until 5 ps_find lister; then
+		fail "'gophernetes ps' never listed the running container named lister:" "$PS_OUT"
 		fail_file stderr "$GPH_TMP/ps.err"
 		return 1
 	fi

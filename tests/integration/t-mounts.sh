@@ -130,7 +130,7 @@ t_chroot_escapes() {
 t_chroot_mounts_unchanged() {
 	gph_run run --rootfs "$R" --chroot /bin/sh -c 'cat /proc/self/mountinfo >/dev/null'
 	expect_rc 0 || return 1
-	expect_mounts_same base
+	expect_mounts_same case
 }
 
 tcase "premise: / is shared in the test's mount namespace" t_host_shared

@@ -41,10 +41,15 @@ t_net_veth() {
 	fi
 	# Host side, while it runs.
 	host_if=$(host_veths)
-	[[ $host_if =~ ^gph-[0-9a-f]{8}$ ]] || { fail "host veth '$host_if' is not gph- plus 8 hex digits"; bad=1; }
-	addr=$(ip -o -4 addr show dev "$host_if" 2>/dev/null | awk '{ print $4 }')
-	[ "$addr" = 10.200.0.1/30 ] || { fail "host end address '$addr', expected 10.200.0.1/30"; bad=1; }
-	ip -o link show dev "$host_if" | grep -q '[<,]UP[,>]' || { fail "host end $host_if is not up"; bad=1; }
+	if [[ $host_if =~ ^gph-[0-9a-f]{8}$ ]]; then
+		addr=$(ip -o -4 addr show dev "$host_if" 2>/dev/null | awk '{ print $4 }')
+		[ "$addr" = 10.200.0.1/30 ] || { fail "host end address '$addr', expected 10.200.0.1/30"; bad=1; }
+		ip -o link show dev "$host_if" 2>/dev/null | grep -q '[<,]UP[,>]' ||
+			{ fail "host end $host_if is not up"; bad=1; }
+	else
+		fail "host side: expected one link gph- plus 8 hex digits, found '$host_if'"
+		bad=1
+	fi
 	[ "$bad" = 0 ] || { ip -o addr >"$GPH_TMP/addrs"; fail_file "host addresses" "$GPH_TMP/addrs"; }
 
 	gph_bg_wait "$BG_PID" 15 || { fail "the container did not finish"; return 1; }
