@@ -10,7 +10,7 @@ SAN     ?=
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -Iinclude $(SAN)
 NL_CFLAGS = $(shell pkg-config --cflags libnl-route-3.0 2>/dev/null)
-NL_LIBS   = $(shell pkg-config --libs libnl-route-3.0 2>/dev/null)
+NL_LIBS   = $(shell pkg-config --libs libnl-route-3.0 2>/dev/null) -lm
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null)
 LDFLAGS += $(SAN)
 

@@ -76,4 +76,26 @@ int gph_cg_read_file(const struct gph_cgroup *cg, const char *controller, const 
 int gph_cg_open(struct gph_cgroup *cg, const char *id, const char *parent_override,
 		struct gph_err *e);
 
+/* ---- Resource limits beyond memory (issue: resource limits in depth) ---- */
+/* docker's --memory-swap: memory plus swap in total (>= the memory limit); -1 unlimited swap. */
+int gph_cg_set_memory_swap(struct gph_cgroup *cg, long long total, struct gph_err *e);
+/* Maximum number of tasks (processes and threads); the sandbox process counts as one. */
+int gph_cg_set_pids(struct gph_cgroup *cg, long long max, struct gph_err *e);
+/* CPU bandwidth: quota_us of CPU time per period_us (v2 cpu.max, v1 cpu.cfs_quota_us/period_us). */
+int gph_cg_set_cpu_max(struct gph_cgroup *cg, long long quota_us, long long period_us, struct gph_err *e);
+/* Relative CPU weight 1..10000 (v2 cpu.weight; v1 cpu.shares via gph_cg_weight_to_shares). */
+int gph_cg_set_cpu_weight(struct gph_cgroup *cg, int weight, struct gph_err *e);
+/* The conversion between v2 weight and v1 shares: default maps to default (100 <-> 1024), the ends
+ * to the ends (1 <-> 2, 10000 <-> 262144), logarithmic in between. */
+unsigned long long gph_cg_weight_to_shares(int weight);
+int gph_cg_shares_to_weight(unsigned long long shares);
+/* Which CPUs, e.g. "0-1,3" (cpuset.cpus; on v2 the cpuset controller must be enabled). */
+int gph_cg_set_cpuset(struct gph_cgroup *cg, const char *cpus, struct gph_err *e);
+/* IO weight 1..10000 (v2 io.weight or io.bfq.weight; v1 blkio.weight or blkio.bfq.weight). The
+ * message in *note says when the kernel cannot honour it (e.g. no BFQ scheduler on the device). */
+int gph_cg_set_io_weight(struct gph_cgroup *cg, int weight, char *note, size_t note_len, struct gph_err *e);
+/* Throttle reads or writes of block device dev (a path like /dev/vda) to bytes_per_sec. */
+int gph_cg_set_io_bps(struct gph_cgroup *cg, const char *dev, bool write, long long bytes_per_sec,
+		      struct gph_err *e);
+
 #endif

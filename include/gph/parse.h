@@ -22,6 +22,17 @@ int gph_check_hostname(const char *name, struct gph_err *e);
 int gph_split_words(const char *line, char ***argv, int *argc, struct gph_err *e);
 void gph_argv_free(char **argv);
 
+/* CPUs as a decimal ("0.5", "2", "1.25"; at most 3 decimals, 0.01 .. 1024): the CFS quota in
+ * microseconds per 100000 us period ("2" -> 200000). */
+int gph_parse_cpus(const char *s, long long *quota_us, long long *period_us, struct gph_err *e);
+/* A whole number in [min, max]; what names the value in the message ("--pids-limit"). */
+int gph_parse_int_range(const char *s, long long min, long long max, const char *what, long long *out,
+			struct gph_err *e);
+/* A CPU list as cpuset.cpus takes it: "0", "0-3", "0,2-3". */
+int gph_check_cpu_list(const char *s, struct gph_err *e);
+/* DEV:RATE as docker's --device-read-bps takes it: "/dev/vda:10M" (RATE like SIZE, bytes/second). */
+int gph_parse_dev_rate(const char *s, char *dev, size_t dev_len, long long *rate, struct gph_err *e);
+
 /* Lesson glob: '*' any run of characters, '?' one character, '#' a run of one or more digits,
  * '\' escapes the next character. Whole-string match. */
 int gph_glob_match(const char *pattern, const char *text);

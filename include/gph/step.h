@@ -14,11 +14,23 @@ enum gph_step_kind {
 	GPH_STEP_CHROOT,      /* chroot DIR                           */
 	GPH_STEP_PIVOT_ROOT,  /* pivot_root DIR                       */
 	GPH_STEP_MOUNT,       /* mount proc|sys|dev [PATH], mount tmpfs PATH */
-	GPH_STEP_CGROUP_MEM,  /* cgroup mem SIZE                      */
+	GPH_STEP_CGROUP,      /* cgroup mem|swap|cpu|cpuweight|cpuset|pids|io ... */
 	GPH_STEP_NET_VETH,    /* net veth                             */
 };
 
 enum gph_mount_what { GPH_MOUNT_PROC, GPH_MOUNT_SYS, GPH_MOUNT_DEV, GPH_MOUNT_TMPFS };
+
+enum gph_cg_res {
+	GPH_RES_MEM,        /* cgroup mem SIZE            bytes                      */
+	GPH_RES_SWAP,       /* cgroup swap SIZE|-1        bytes: memory+swap total   */
+	GPH_RES_CPU,        /* cgroup cpu N               bytes=quota_us, value2=period_us */
+	GPH_RES_CPUWEIGHT,  /* cgroup cpuweight W         bytes=W                    */
+	GPH_RES_CPUSET,     /* cgroup cpuset LIST         path=LIST                  */
+	GPH_RES_PIDS,       /* cgroup pids N              bytes=N                    */
+	GPH_RES_IOWEIGHT,   /* cgroup io weight W         bytes=W                    */
+	GPH_RES_IORBPS,     /* cgroup io rbps DEV RATE    path=DEV, bytes=RATE       */
+	GPH_RES_IOWBPS,     /* cgroup io wbps DEV RATE    path=DEV, bytes=RATE       */
+};
 
 struct gph_step {
 	enum gph_step_kind kind;
@@ -26,7 +38,9 @@ struct gph_step {
 	enum gph_mount_what mount;  /* MOUNT */
 	char path[PATH_MAX];        /* CHROOT, PIVOT_ROOT: absolute directory; MOUNT: target inside */
 	char hostname[65];          /* HOSTNAME */
-	long long bytes;            /* CGROUP_MEM */
+	enum gph_cg_res res;        /* CGROUP: which resource */
+	long long bytes;            /* CGROUP: the value (see enum gph_cg_res) */
+	long long value2;           /* CGROUP cpu: the period in microseconds */
 	char text[256];             /* the command as typed, for messages and `save` */
 };
 

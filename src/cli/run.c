@@ -23,6 +23,13 @@ static void usage(FILE *f)
 	      "  --hostname NAME      hostname inside (default: the container id)\n"
 	      "  --name NAME          a name for `gophernetes ps`\n"
 	      "  --memory SIZE        memory limit, e.g. 64M (b, k, m, g; KiB, MiB, GiB)\n"
+	      "  --memory-swap SIZE   memory plus swap in total (-1: unlimited swap; default: no swap)\n"
+	      "  --cpus N             CPU time, e.g. 0.5 or 2 (quota per 100 ms period)\n"
+	      "  --cpu-weight W       relative CPU weight 1-10000 (default 100; v1: cpu.shares)\n"
+	      "  --cpuset-cpus LIST   run on these CPUs only, e.g. 0-1\n"
+	      "  --pids-limit N       at most N tasks (threads count; so does the sandbox process)\n"
+	      "  --io-weight W        relative IO weight 1-10000 (BFQ scheduler or iocost only)\n"
+	      "  --device-read-bps DEV:RATE, --device-write-bps DEV:RATE   throttle a block device\n"
 	      "  --net none|veth      none: only lo (default); veth: a pair to this network namespace\n"
 	      "  --ns LIST            namespaces, comma separated (default pid,uts,mnt,ipc,net,cgroup)\n"
 	      "  --chroot             chroot instead of pivot_root (escapable: for teaching)\n"
@@ -38,15 +45,22 @@ static void usage(FILE *f)
 	      f);
 }
 
+#define MAX_DEV_RATES 8
 struct run_opts {
 	const char *rootfs, *hostname, *name, *net, *ns, *cgroup_parent, *memory;
+	const char *memory_swap, *cpus, *cpu_weight, *cpuset, *pids, *io_weight;
+	struct {
+		char dev[256], rate[32];
+		bool write;
+	} rates[MAX_DEV_RATES];
+	int n_rates;
 	bool chroot, init, verbose, quiet;
 	int tty; /* -1 auto, 0 no, 1 yes */
 	int stop_timeout;
 };
 
 /* The step list `run` builds: the same command words a learner types in the shell. */
-#define MAX_STEPS 16
+#define MAX_STEPS 32
 struct plan {
 	struct gph_step steps[MAX_STEPS];
 	int n;
@@ -93,6 +107,21 @@ static int build_plan(const struct run_opts *o, struct plan *p, int *ns_flags, s
 	}
 	if (o->memory && add(p, e, 3, "cgroup", "mem", o->memory) < 0)
 		return -1;
+	if (o->memory_swap && add(p, e, 3, "cgroup", "swap", o->memory_swap) < 0)
+		return -1;
+	if (o->cpus && add(p, e, 3, "cgroup", "cpu", o->cpus) < 0)
+		return -1;
+	if (o->cpu_weight && add(p, e, 3, "cgroup", "cpuweight", o->cpu_weight) < 0)
+		return -1;
+	if (o->cpuset && add(p, e, 3, "cgroup", "cpuset", o->cpuset) < 0)
+		return -1;
+	if (o->pids && add(p, e, 3, "cgroup", "pids", o->pids) < 0)
+		return -1;
+	if (o->io_weight && add(p, e, 4, "cgroup", "io", "weight", o->io_weight) < 0)
+		return -1;
+	for (int i = 0; i < o->n_rates; i++)
+		if (add(p, e, 5, "cgroup", "io", o->rates[i].write ? "wbps" : "rbps", o->rates[i].dev, o->rates[i].rate) < 0)
+			return -1;
 	const char *net = o->net ? o->net : "none";
 	if (strcmp(net, "veth") == 0) {
 		if (!(*ns_flags & CLONE_NEWNET))
@@ -127,7 +156,8 @@ static int build_plan(const struct run_opts *o, struct plan *p, int *ns_flags, s
 
 static int parse_opts(int argc, char **argv, struct run_opts *o, struct gph_err *e)
 {
-	enum { O_ROOTFS = 256, O_HOSTNAME, O_NAME, O_MEMORY, O_NET, O_NS, O_CHROOT, O_INIT, O_NOTTY, O_STOP, O_CGP };
+	enum { O_ROOTFS = 256, O_HOSTNAME, O_NAME, O_MEMORY, O_NET, O_NS, O_CHROOT, O_INIT, O_NOTTY, O_STOP, O_CGP,
+	       O_SWAP, O_CPUS, O_CPUW, O_CPUSET, O_PIDS, O_IOW, O_RBPS, O_WBPS };
 	static const struct option lo[] = {
 		{"rootfs", required_argument, 0, O_ROOTFS}, {"hostname", required_argument, 0, O_HOSTNAME},
 		{"name", required_argument, 0, O_NAME},     {"memory", required_argument, 0, O_MEMORY},
@@ -135,6 +165,10 @@ static int parse_opts(int argc, char **argv, struct run_opts *o, struct gph_err 
 		{"chroot", no_argument, 0, O_CHROOT},       {"init", no_argument, 0, O_INIT},
 		{"tty", no_argument, 0, 't'},               {"no-tty", no_argument, 0, O_NOTTY},
 		{"stop-timeout", required_argument, 0, O_STOP}, {"cgroup-parent", required_argument, 0, O_CGP},
+		{"memory-swap", required_argument, 0, O_SWAP}, {"cpus", required_argument, 0, O_CPUS},
+		{"cpu-weight", required_argument, 0, O_CPUW}, {"cpuset-cpus", required_argument, 0, O_CPUSET},
+		{"pids-limit", required_argument, 0, O_PIDS}, {"io-weight", required_argument, 0, O_IOW},
+		{"device-read-bps", required_argument, 0, O_RBPS}, {"device-write-bps", required_argument, 0, O_WBPS},
 		{"help", no_argument, 0, 'h'},              {0, 0, 0, 0},
 	};
 	memset(o, 0, sizeof *o);
@@ -163,6 +197,25 @@ static int parse_opts(int argc, char **argv, struct run_opts *o, struct gph_err 
 				return -1;
 			}
 			o->memory = optarg;
+			break;
+		}
+		case O_SWAP: o->memory_swap = optarg; break;
+		case O_CPUS: o->cpus = optarg; break;
+		case O_CPUW: o->cpu_weight = optarg; break;
+		case O_CPUSET: o->cpuset = optarg; break;
+		case O_PIDS: o->pids = optarg; break;
+		case O_IOW: o->io_weight = optarg; break;
+		case O_RBPS:
+		case O_WBPS: {
+			long long rate;
+			if (o->n_rates == MAX_DEV_RATES)
+				return gph_fail(e, 0, NULL, "at most %d device rates", MAX_DEV_RATES);
+			if (gph_parse_dev_rate(optarg, o->rates[o->n_rates].dev, sizeof o->rates[0].dev, &rate, e) < 0) {
+				gph_err_wrap(e, "%s: ", c == O_RBPS ? "--device-read-bps" : "--device-write-bps");
+				return -1;
+			}
+			snprintf(o->rates[o->n_rates].rate, sizeof o->rates[0].rate, "%lld", rate);
+			o->rates[o->n_rates++].write = c == O_WBPS;
 			break;
 		}
 		case O_NET: o->net = optarg; break;

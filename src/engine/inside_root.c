@@ -107,7 +107,7 @@ int gph_inside_step(const struct gph_step *st, struct gph_err *e)
 		return gph_inside_pivot_root(st->path, e);
 	case GPH_STEP_MOUNT:
 		return gph_inside_mount(st->mount, st->path, e);
-	case GPH_STEP_CGROUP_MEM:
+	case GPH_STEP_CGROUP:
 	case GPH_STEP_NET_VETH:
 		break;
 	}

@@ -118,7 +118,11 @@ static int refuse(struct gph_err *e, const char *step, const char *why, const ch
 static void log_step(struct gph_sandbox *sb, const struct gph_step *st, const char *extra)
 {
 	if (sb->log) {
-		fprintf(sb->log, "=> %s%s ... done\n", st->text, extra ? extra : "");
+		/* a note on a line of its own comes after "done" */
+		if (extra && extra[0] == '\n')
+			fprintf(sb->log, "=> %s ... done%s\n", st->text, extra);
+		else
+			fprintf(sb->log, "=> %s%s ... done\n", st->text, extra ? extra : "");
 		fflush(sb->log);
 	}
 }
@@ -157,9 +161,48 @@ undo:; /* B23: the host end goes whenever the inside could not be finished */
 	return -1;
 }
 
+/* Limits are written from out here: cgroupfs is the runtime's, the sandbox may no longer see it. */
+static int apply_cgroup(struct gph_sandbox *sb, const struct gph_step *st, char *note, size_t note_len,
+			struct gph_err *e)
+{
+	switch (st->res) {
+	case GPH_RES_MEM:
+		if (gph_cg_set_memory(&sb->cg, st->bytes, e) < 0)
+			return -1;
+		sb->memory_limit = st->bytes;
+		return 0;
+	case GPH_RES_SWAP:
+		return gph_cg_set_memory_swap(&sb->cg, st->bytes, e);
+	case GPH_RES_CPU:
+		return gph_cg_set_cpu_max(&sb->cg, st->bytes, st->value2, e);
+	case GPH_RES_CPUWEIGHT:
+		if (gph_cg_set_cpu_weight(&sb->cg, (int)st->bytes, e) < 0)
+			return -1;
+		if (sb->cg.mode != GPH_CG_V2)
+			snprintf(note, note_len, " (cpu.shares %llu)", gph_cg_weight_to_shares((int)st->bytes));
+		return 0;
+	case GPH_RES_CPUSET:
+		return gph_cg_set_cpuset(&sb->cg, st->path, e);
+	case GPH_RES_PIDS:
+		return gph_cg_set_pids(&sb->cg, st->bytes, e);
+	case GPH_RES_IOWEIGHT: {
+		char msg[512];
+		if (gph_cg_set_io_weight(&sb->cg, (int)st->bytes, msg, sizeof msg, e) < 0)
+			return -1;
+		if (msg[0])
+			snprintf(note, note_len, "\n   %s", msg);
+		return 0;
+	}
+	case GPH_RES_IORBPS:
+	case GPH_RES_IOWBPS:
+		return gph_cg_set_io_bps(&sb->cg, st->path, st->res == GPH_RES_IOWBPS, st->bytes, e);
+	}
+	return gph_fail(e, EINVAL, NULL, "unknown cgroup resource");
+}
+
 static int apply(struct gph_sandbox *sb, const struct gph_step *st, struct gph_err *e)
 {
-	char extra[160] = "";
+	char extra[640] = "";
 	switch (st->kind) {
 	case GPH_STEP_NS: {
 		int again = st->ns_flags & (sb->ns | (sb->pid_ns ? CLONE_NEWPID : 0));
@@ -212,10 +255,9 @@ static int apply(struct gph_sandbox *sb, const struct gph_step *st, struct gph_e
 		if (st->mount == GPH_MOUNT_PROC && sb->pid_ns)
 			snprintf(extra, sizeof extra, " (each exec remounts it for its own PID namespace)");
 		break;
-	case GPH_STEP_CGROUP_MEM:
-		if (gph_cg_set_memory(&sb->cg, st->bytes, e) < 0)
+	case GPH_STEP_CGROUP:
+		if (apply_cgroup(sb, st, extra, sizeof extra, e) < 0)
 			return -1;
-		sb->memory_limit = st->bytes;
 		break;
 	case GPH_STEP_NET_VETH:
 		if (!(sb->ns & CLONE_NEWNET))

@@ -81,6 +81,61 @@ static int parse_dir(const char *cmd, const char *arg, char *out, struct gph_err
 	return 0;
 }
 
+/* cgroup mem SIZE | swap SIZE|-1 | cpu N | cpuweight W | cpuset LIST | pids N |
+ * io weight W | io rbps DEV RATE | io wbps DEV RATE */
+static int parse_cgroup(int argc, char **argv, struct gph_step *s, struct gph_err *e)
+{
+	s->kind = GPH_STEP_CGROUP;
+	const char *what = argc > 1 ? argv[1] : "";
+	if (argc == 3 && strcmp(what, "mem") == 0) {
+		s->res = GPH_RES_MEM;
+		return gph_parse_size(argv[2], &s->bytes, e);
+	}
+	if (argc == 3 && strcmp(what, "swap") == 0) {
+		s->res = GPH_RES_SWAP;
+		if (strcmp(argv[2], "-1") == 0) {
+			s->bytes = -1;
+			return 0;
+		}
+		return gph_parse_size(argv[2], &s->bytes, e);
+	}
+	if (argc == 3 && strcmp(what, "cpu") == 0) {
+		s->res = GPH_RES_CPU;
+		return gph_parse_cpus(argv[2], &s->bytes, &s->value2, e);
+	}
+	if (argc == 3 && strcmp(what, "cpuweight") == 0) {
+		s->res = GPH_RES_CPUWEIGHT;
+		return gph_parse_int_range(argv[2], 1, 10000, "cgroup cpuweight", &s->bytes, e);
+	}
+	if (argc == 3 && strcmp(what, "cpuset") == 0) {
+		s->res = GPH_RES_CPUSET;
+		if (gph_check_cpu_list(argv[2], e) < 0)
+			return -1;
+		snprintf(s->path, sizeof s->path, "%s", argv[2]);
+		return 0;
+	}
+	if (argc == 3 && strcmp(what, "pids") == 0) {
+		s->res = GPH_RES_PIDS;
+		return gph_parse_int_range(argv[2], 1, 4194304, "cgroup pids", &s->bytes, e);
+	}
+	if (argc == 4 && strcmp(what, "io") == 0 && strcmp(argv[2], "weight") == 0) {
+		s->res = GPH_RES_IOWEIGHT;
+		return gph_parse_int_range(argv[3], 1, 10000, "cgroup io weight", &s->bytes, e);
+	}
+	if (argc == 5 && strcmp(what, "io") == 0 && (strcmp(argv[2], "rbps") == 0 || strcmp(argv[2], "wbps") == 0)) {
+		s->res = argv[2][0] == 'r' ? GPH_RES_IORBPS : GPH_RES_IOWBPS;
+		if (argv[3][0] != '/' || strlen(argv[3]) >= sizeof s->path)
+			return gph_fail(e, 0, "give the device's path, e.g. /dev/vda", "cgroup io: bad device \"%s\"", argv[3]);
+		snprintf(s->path, sizeof s->path, "%s", argv[3]);
+		if (gph_parse_size(argv[4], &s->bytes, e) < 0) {
+			gph_err_wrap(e, "rate: ");
+			return -1;
+		}
+		return 0;
+	}
+	return usage_fail(argv, e);
+}
+
 int gph_step_parse(int argc, char **argv, struct gph_step *s, struct gph_err *e)
 {
 	memset(s, 0, sizeof *s);
@@ -149,12 +204,8 @@ int gph_step_parse(int argc, char **argv, struct gph_step *s, struct gph_err *e)
 		snprintf(s->path, sizeof s->path, "%s", path);
 		return 0;
 	}
-	if (strcmp(cmd, "cgroup") == 0) {
-		if (argc != 3 || strcmp(argv[1], "mem") != 0)
-			return usage_fail(argv, e);
-		s->kind = GPH_STEP_CGROUP_MEM;
-		return gph_parse_size(argv[2], &s->bytes, e);
-	}
+	if (strcmp(cmd, "cgroup") == 0)
+		return parse_cgroup(argc, argv, s, e);
 	if (strcmp(cmd, "net") == 0) {
 		if (argc != 2 || strcmp(argv[1], "veth") != 0)
 			return usage_fail(argv, e);

@@ -6,7 +6,7 @@
 
 static const char *const ns_words[] = {"pid", "uts", "mnt", "ipc", "net", "cgroup", "mount", NULL};
 static const char *const mount_words[] = {"proc", "sys", "dev", "tmpfs", NULL};
-static const char *const cgroup_words[] = {"mem", NULL};
+static const char *const cgroup_words[] = {"mem", "swap", "cpu", "cpuweight", "cpuset", "pids", "io", NULL};
 static const char *const net_words[] = {"veth", NULL};
 static const char *const show_words[] = {"ns", "mounts", "cgroup", "net", "all", NULL};
 
@@ -79,16 +79,33 @@ const struct gph_cmd_def gph_cmds[] = {
 	 "devices 1,3 1,5 1,7 1,8 1,9 5,0), and devpts with -o newinstance,ptmxmode=0666 so the container\n"
 	 "has its own pseudo-terminals. All of this stays in the sandbox because `ns mnt` made / private.",
 	 "mount(2), proc(5), sysfs(5), tmpfs(5), pts(4)", mount_words, true, true},
-	{"cgroup", "cgroup mem SIZE", "limit the sandbox's resources with its control group",
-	 "  mem SIZE  memory limit, e.g. 32M (units b k m g, powers of 1024; KiB MiB GiB too). A process\n"
-	 "            that needs more is killed by the kernel's OOM killer, and `exec` reports it.\n"
-	 "The sandbox always has a cgroup of its own (so its processes can be counted and all killed);\n"
-	 "the sandbox process itself is in it and counts as one process.",
+	{"cgroup", "cgroup mem|swap|cpu|cpuweight|cpuset|pids|io ...", "limit the sandbox's resources with its control group",
+	 "  mem SIZE           memory limit, e.g. 32M (b k m g, powers of 1024; KiB MiB GiB too); a process\n"
+	 "                     that needs more is killed by the OOM killer, and `exec` reports it\n"
+	 "  swap SIZE|-1       memory plus swap in total (docker's --memory-swap); -1: swap unlimited.\n"
+	 "                     Without it there is no swap beyond the memory limit\n"
+	 "  cpu N              at most N CPUs of time (0.5 = half of one CPU), enforced per 100 ms period\n"
+	 "  cpuweight W        relative share of CPU time when CPUs are contended, 1-10000 (default 100)\n"
+	 "  cpuset LIST        run only on these CPUs, e.g. 0 or 0-1\n"
+	 "  pids N             at most N tasks; threads count too, and so does the sandbox process\n"
+	 "  io weight W        relative share of disk time, 1-10000 (needs the BFQ scheduler or iocost)\n"
+	 "  io rbps DEV RATE   at most RATE bytes per second read from block device DEV (e.g. /dev/vda 10M)\n"
+	 "  io wbps DEV RATE   the same for writes\n"
+	 "The sandbox always has a cgroup of its own (so its processes can be counted and all killed).",
 	 "A cgroup is a directory in cgroupfs; writing a PID to its cgroup.procs moves the process in, and\n"
-	 "children are born in their parent's cgroup. The limit is a file write: memory.max on cgroup v2,\n"
-	 "memory.limit_in_bytes on v1 (and the swap files so it cannot swap past the limit). When usage\n"
-	 "reaches it and reclaim fails, the OOM killer kills a process in the cgroup and counts it in\n"
-	 "memory.events (v2) or memory.oom_control (v1). `show cgroup` prints the files.",
+	 "children are born in their parent's cgroup. Each limit is a file write, and the file depends on the\n"
+	 "cgroup version (`show cgroup` prints the names):\n"
+	 "  mem       v2 memory.max              v1 memory.limit_in_bytes (+ memory.memsw.limit_in_bytes)\n"
+	 "  swap      v2 memory.swap.max         v1 memory.memsw.limit_in_bytes\n"
+	 "  cpu       v2 cpu.max \"Q P\"           v1 cpu.cfs_quota_us and cpu.cfs_period_us\n"
+	 "  cpuweight v2 cpu.weight              v1 cpu.shares (weight 100 = 1024 shares, log scale)\n"
+	 "  cpuset    cpuset.cpus (on v1 a new cpuset starts empty: cpus and mems are copied from the parent)\n"
+	 "  pids      pids.max\n"
+	 "  io        v2 io.weight / io.max \"MAJ:MIN rbps=N\"   v1 blkio.bfq.weight / blkio.throttle.*_bps_device\n"
+	 "On v2 a controller works in a cgroup only if every parent lists it in cgroup.subtree_control, and\n"
+	 "a cgroup with processes cannot hand controllers to children (the no-internal-process rule).\n"
+	 "When memory reaches the limit and reclaim fails, the OOM killer kills a process in the cgroup and\n"
+	 "counts it (memory.events oom_kill on v2, memory.oom_control oom_kill on v1).",
 	 "cgroups(7), Documentation/admin-guide/cgroup-v2.rst", cgroup_words, false, true},
 	{"net", "net veth", "connect the sandbox's network namespace to the host (needs `ns net`)",
 	 "  veth  a virtual ethernet pair: one end stays on the host (gph-XXXXXXXX, 10.200.N.1/30), the\n"
