@@ -132,7 +132,7 @@ static void show_file(struct gph_sandbox *sb, FILE *out, const char *ctl, const 
 	long long v;
 	char pretty[32] = "";
 	struct gph_err ign;
-	if (gph_parse_size(buf, &v, &ign) == 0 && v >= 1024 && v < (1LL << 60)) {
+	if (strncmp(file, "memory.", 7) == 0 && gph_parse_size(buf, &v, &ign) == 0 && v >= 1024 && v < (1LL << 60)) {
 		gph_format_size(v, pretty, sizeof pretty);
 		fprintf(out, "  %-30s %s (%s)%s%s\n", file, buf, pretty, label ? " " : "", label ? label : "");
 	} else {
@@ -157,23 +157,65 @@ static void show_keyed(struct gph_sandbox *sb, FILE *out, const char *ctl, const
 	fclose(f);
 }
 
+/* Every line of a small multi-line file (io.max, io.stat, blkio throttles). */
+static void show_all(struct gph_sandbox *sb, FILE *out, const char *ctl, const char *file)
+{
+	const char *dir = gph_cg_dir_for(&sb->cg, ctl);
+	char path[PATH_MAX + 64], line[512];
+	if (!dir)
+		return;
+	snprintf(path, sizeof path, "%s/%s", dir, file);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return;
+	int n = 0;
+	while (fgets(line, sizeof line, f) && n < 16) {
+		fprintf(out, "  %-30s %s", file, line);
+		n++;
+	}
+	if (n == 0)
+		fprintf(out, "  %-30s (empty)\n", file);
+	fclose(f);
+}
+
 static void show_cgroup(struct gph_sandbox *sb, FILE *out)
 {
 	fprintf(out, "cgroup (%s host):\n", gph_cg_mode_name(sb->cg.mode));
 	for (int i = 0; i < sb->cg.n; i++)
 		fprintf(out, "  %s\n", sb->cg.dir[i]);
+	/* The files the limits live in, and the kernel's usage counters next to them. */
 	if (sb->cg.mode == GPH_CG_V2) {
 		show_file(sb, out, "memory", "memory.max", NULL);
+		show_file(sb, out, "memory", "memory.swap.max", NULL);
 		show_file(sb, out, "memory", "memory.current", NULL);
 		show_file(sb, out, "memory", "memory.peak", NULL);
 		show_keyed(sb, out, "memory", "memory.events", "oom_kill");
+		show_file(sb, out, "cpu", "cpu.max", "(quota period, in us)");
+		show_file(sb, out, "cpu", "cpu.weight", NULL);
+		show_keyed(sb, out, "cpu", "cpu.stat", "usage_usec");
+		show_keyed(sb, out, "cpu", "cpu.stat", "nr_throttled");
+		show_file(sb, out, "cpuset", "cpuset.cpus.effective", NULL);
+		show_file(sb, out, "pids", "pids.max", NULL);
 		show_file(sb, out, "pids", "pids.current", "(the sandbox process counts as one)");
+		show_all(sb, out, "io", "io.max");
+		show_all(sb, out, "io", "io.stat");
 	} else {
 		show_file(sb, out, "memory", "memory.limit_in_bytes", NULL);
+		show_file(sb, out, "memory", "memory.memsw.limit_in_bytes", NULL);
 		show_file(sb, out, "memory", "memory.usage_in_bytes", NULL);
 		show_file(sb, out, "memory", "memory.max_usage_in_bytes", NULL);
 		show_keyed(sb, out, "memory", "memory.oom_control", "oom_kill");
+		show_file(sb, out, "cpu", "cpu.cfs_quota_us", NULL);
+		show_file(sb, out, "cpu", "cpu.cfs_period_us", NULL);
+		show_file(sb, out, "cpu", "cpu.shares", NULL);
+		show_keyed(sb, out, "cpu", "cpu.stat", "nr_throttled");
+		show_file(sb, out, "cpuacct", "cpuacct.usage", "(ns of CPU time)");
+		show_file(sb, out, "cpuset", "cpuset.cpus", NULL);
+		show_file(sb, out, "pids", "pids.max", NULL);
 		show_file(sb, out, "pids", "pids.current", "(the sandbox process counts as one)");
+		show_all(sb, out, "blkio", "blkio.throttle.read_bps_device");
+		show_all(sb, out, "blkio", "blkio.throttle.write_bps_device");
+		show_keyed(sb, out, "blkio", "blkio.throttle.io_service_bytes", "Total");
 	}
 	char path[64];
 	snprintf(path, sizeof path, "/proc/%d/cgroup", (int)sb->holder);
