@@ -1,7 +1,8 @@
 # Gophernetes — build, root filesystem, tests.
 #   make          install missing Debian packages (as root), build both programs and ./rootfs
 #   make shell    all of that, then start gophernetes-shell on ./rootfs
-#   make check    unit tests, integration tests, lesson replay, then the same under ASan+UBSan
+#   make check    unit tests, integration tests, lesson replay, then the same under ASan+UBSan, then
+#                 the integration tests again on a pure cgroup v2 kernel booted in qemu (make check-v2)
 CC      ?= cc
 PKGS    := libreadline-dev libnl-3-dev libnl-route-3-dev libcap-dev check busybox-static pkg-config
 TESTPKGS := iproute2 procps util-linux mount time
@@ -92,12 +93,16 @@ ASAN = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recove
 asan-check:
 	$(MAKE) BUILD=build-asan SAN="$(ASAN)" check-core
 
+# The order: fast host tests first, then the sanitizer build, then the cgroup v2 kernel in qemu.
 check: all
 	$(MAKE) check-core
 	$(MAKE) asan-check
+	$(MAKE) check-v2
 
 clean:
 	rm -rf build build-asan gophernetes gophernetes-shell
 
 distclean: clean
 	rm -rf rootfs
+
+include tests/v2vm/v2vm.mk
