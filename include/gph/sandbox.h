@@ -26,6 +26,7 @@ struct gph_sandbox_opts {
 	const char *cgroup_parent;  /* --cgroup-parent, may be NULL */
 	const char *command;        /* for `ps`: what runs ("shell" for the REPL) */
 	FILE *log;                  /* where -v step lines go (NULL: quiet) */
+	FILE *notes;                /* where notes go when log is NULL (limits the kernel will not honour) */
 };
 
 struct gph_sandbox {
@@ -52,6 +53,7 @@ struct gph_sandbox {
 	char failed_step[256];      /* a step that failed: exec is refused until it succeeds (B29) */
 	pid_t main_pid;             /* the running command, for `ps` and signal forwarding */
 	FILE *log;
+	FILE *notes;
 };
 
 struct gph_exec_opts {

@@ -66,7 +66,8 @@ struct plan {
 	int n;
 };
 
-static int add(struct plan *p, struct gph_err *e, int argc, ...)
+/* Add the step the words make; a refusal names the option the user typed (opt), not the step. */
+static int add_opt(struct plan *p, struct gph_err *e, const char *opt, int argc, ...)
 {
 	char *argv[8];
 	va_list ap;
@@ -77,11 +78,22 @@ static int add(struct plan *p, struct gph_err *e, int argc, ...)
 	argv[argc] = NULL;
 	if (p->n >= MAX_STEPS)
 		return gph_fail(e, E2BIG, NULL, "too many steps");
-	if (gph_step_parse(argc, argv, &p->steps[p->n], e) < 0)
+	if (gph_step_parse(argc, argv, &p->steps[p->n], e) < 0) {
+		if (opt) {
+			/* "cgroup pids: bad value" -> "--pids-limit: bad value" */
+			const char *colon = strstr(e->msg, ": ");
+			char tail[sizeof e->msg], hint[sizeof e->hint];
+			snprintf(tail, sizeof tail, "%s", colon && strncmp(e->msg, argv[0], strlen(argv[0])) == 0 ? colon + 2 : e->msg);
+			snprintf(hint, sizeof hint, "%s", e->hint);
+			gph_fail(e, e->errnum, hint, "%s", tail);
+			gph_err_wrap(e, "%s: ", opt);
+		}
 		return -1;
+	}
 	p->n++;
 	return 0;
 }
+#define add(p, e, ...) add_opt(p, e, NULL, __VA_ARGS__)
 
 static int build_plan(const struct run_opts *o, struct plan *p, int *ns_flags, struct gph_err *e)
 {
@@ -105,22 +117,23 @@ static int build_plan(const struct run_opts *o, struct plan *p, int *ns_flags, s
 			return -1;
 		p->n++;
 	}
-	if (o->memory && add(p, e, 3, "cgroup", "mem", o->memory) < 0)
+	if (o->memory && add_opt(p, e, "--memory", 3, "cgroup", "mem", o->memory) < 0)
 		return -1;
-	if (o->memory_swap && add(p, e, 3, "cgroup", "swap", o->memory_swap) < 0)
+	if (o->memory_swap && add_opt(p, e, "--memory-swap", 3, "cgroup", "swap", o->memory_swap) < 0)
 		return -1;
-	if (o->cpus && add(p, e, 3, "cgroup", "cpu", o->cpus) < 0)
+	if (o->cpus && add_opt(p, e, "--cpus", 3, "cgroup", "cpu", o->cpus) < 0)
 		return -1;
-	if (o->cpu_weight && add(p, e, 3, "cgroup", "cpuweight", o->cpu_weight) < 0)
+	if (o->cpu_weight && add_opt(p, e, "--cpu-weight", 3, "cgroup", "cpuweight", o->cpu_weight) < 0)
 		return -1;
-	if (o->cpuset && add(p, e, 3, "cgroup", "cpuset", o->cpuset) < 0)
+	if (o->cpuset && add_opt(p, e, "--cpuset-cpus", 3, "cgroup", "cpuset", o->cpuset) < 0)
 		return -1;
-	if (o->pids && add(p, e, 3, "cgroup", "pids", o->pids) < 0)
+	if (o->pids && add_opt(p, e, "--pids-limit", 3, "cgroup", "pids", o->pids) < 0)
 		return -1;
-	if (o->io_weight && add(p, e, 4, "cgroup", "io", "weight", o->io_weight) < 0)
+	if (o->io_weight && add_opt(p, e, "--io-weight", 4, "cgroup", "io", "weight", o->io_weight) < 0)
 		return -1;
 	for (int i = 0; i < o->n_rates; i++)
-		if (add(p, e, 5, "cgroup", "io", o->rates[i].write ? "wbps" : "rbps", o->rates[i].dev, o->rates[i].rate) < 0)
+		if (add_opt(p, e, o->rates[i].write ? "--device-write-bps" : "--device-read-bps", 5, "cgroup", "io",
+			    o->rates[i].write ? "wbps" : "rbps", o->rates[i].dev, o->rates[i].rate) < 0)
 			return -1;
 	const char *net = o->net ? o->net : "none";
 	if (strcmp(net, "veth") == 0) {
@@ -295,7 +308,7 @@ int gph_cmd_run(int argc, char **argv)
 	for (int i = first, off = 0; i < argc && off < (int)sizeof command - 1; i++)
 		off += snprintf(command + off, sizeof command - (size_t)off, "%s%s", i > first ? " " : "", argv[i]);
 	struct gph_sandbox_opts so = {.name = o.name, .cgroup_parent = o.cgroup_parent, .command = command,
-				      .log = o.verbose ? stderr : NULL};
+				      .log = o.verbose ? stderr : NULL, .notes = o.quiet ? NULL : stderr};
 	struct gph_sandbox sb;
 	if (gph_sandbox_start(&sb, &so, &e) < 0) {
 		gph_err_print(&e, stderr, "gophernetes");

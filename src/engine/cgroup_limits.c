@@ -11,6 +11,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 #include "cgroup_priv.h"
+#include "gph/parse.h"
 
 static int write_ctl(struct gph_cgroup *cg, const char *ctl, const char *file, const char *val,
 		     const char *hint, struct gph_err *e)
@@ -46,9 +47,13 @@ int gph_cg_set_memory_swap(struct gph_cgroup *cg, long long total, struct gph_er
 	if (!cg->memory_limit)
 		return gph_fail(e, 0, "give a memory limit too, e.g. --memory 64M --memory-swap 128M",
 				"--memory-swap is memory plus swap: it needs a memory limit");
-	if (total >= 0 && total < cg->memory_limit)
-		return gph_fail(e, 0, "--memory-swap counts memory plus swap, so it must be >= --memory (or -1)",
-				"--memory-swap %lld is below the memory limit %lld", total, cg->memory_limit);
+	if (total >= 0 && total < cg->memory_limit) {
+		char t[32], m[32];
+		gph_format_size(total, t, sizeof t);
+		gph_format_size(cg->memory_limit, m, sizeof m);
+		return gph_fail(e, 0, "memory plus swap in total must be >= the memory limit (or -1 for unlimited swap)",
+				"swap limit %s is below the memory limit %s", t, m);
+	}
 	if (cg->mode == GPH_CG_V2) {
 		if (total < 0)
 			snprintf(val, sizeof val, "max");
@@ -162,6 +167,20 @@ static void bfq_devices(char *out, size_t len)
 	closedir(d);
 }
 
+/* v2 io.weight works without BFQ when iocost is on for a device: a line "MAJ:MIN enable=1 ..." */
+static bool iocost_enabled(void)
+{
+	FILE *f = fopen("/sys/fs/cgroup/io.cost.qos", "re");
+	char line[512];
+	bool on = false;
+	if (!f)
+		return false;
+	while (fgets(line, sizeof line, f))
+		on = on || strstr(line, "enable=1");
+	fclose(f);
+	return on;
+}
+
 int gph_cg_set_io_weight(struct gph_cgroup *cg, int weight, char *note, size_t note_len, struct gph_err *e)
 {
 	char val[32], bfq[256];
@@ -193,7 +212,9 @@ int gph_cg_set_io_weight(struct gph_cgroup *cg, int weight, char *note, size_t n
 		return gph_fail(e, ENOENT, "IO weights need the BFQ scheduler (or iocost on v2) for this controller",
 				"this kernel has no IO weight file for the %s controller", ctl);
 	bfq_devices(bfq, sizeof bfq);
-	if (!bfq[0])
+	if (!bfq[0] && cg->mode == GPH_CG_V2 && iocost_enabled())
+		snprintf(note, note_len, "note: the weight applies through iocost (io.cost.qos enabled)");
+	else if (!bfq[0])
 		snprintf(note, note_len,
 			 "note: no block device here uses the BFQ scheduler, so the kernel accepts the weight but "
 			 "it has no effect (see /sys/block/*/queue/scheduler)");

@@ -56,6 +56,7 @@ int gph_sandbox_start(struct gph_sandbox *sb, const struct gph_sandbox_opts *o, 
 	sb->sock = -1;
 	sb->holder = -1;
 	sb->log = o->log;
+	sb->notes = o->notes;
 	if (geteuid() != 0)
 		return gph_fail(e, EPERM,
 				"run gophernetes as root (sudo on a workstation); rootless mode with user namespaces is "
@@ -124,6 +125,8 @@ static void log_step(struct gph_sandbox *sb, const struct gph_step *st, const ch
 		else
 			fprintf(sb->log, "=> %s%s ... done\n", st->text, extra ? extra : "");
 		fflush(sb->log);
+	} else if (sb->notes && extra && extra[0] == '\n') {
+		fprintf(sb->notes, "gophernetes: %s: %s\n", st->text, extra + strspn(extra, "\n "));
 	}
 }
 

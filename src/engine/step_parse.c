@@ -116,7 +116,11 @@ static int parse_cgroup(int argc, char **argv, struct gph_step *s, struct gph_er
 	}
 	if (argc == 3 && strcmp(what, "pids") == 0) {
 		s->res = GPH_RES_PIDS;
-		return gph_parse_int_range(argv[2], 1, 4194304, "cgroup pids", &s->bytes, e);
+		if (gph_parse_int_range(argv[2], 2, 4194304, "cgroup pids", &s->bytes, e) < 0) {
+			gph_err_hint(e, "the sandbox process counts as one task, so 1 would leave no room for the command");
+			return -1;
+		}
+		return 0;
 	}
 	if (argc == 4 && strcmp(what, "io") == 0 && strcmp(argv[2], "weight") == 0) {
 		s->res = GPH_RES_IOWEIGHT;

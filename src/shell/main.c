@@ -11,6 +11,10 @@
 #include <unistd.h>
 #include "shell.h"
 
+/* engine/title.c (as in src/cli/main.c): lets the sandbox process show a short title in `ps`
+ * instead of repeating this command line. */
+void gph_save_argv(int argc, char **argv);
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -42,6 +46,7 @@ int main(int argc, char **argv)
 	bool replay = false;
 	int c;
 
+	gph_save_argv(argc, argv);
 	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'r':

@@ -33,7 +33,8 @@ static bool need_met(const char *need, char *why, size_t len)
 	if (!strcmp(need, "root") || !strcmp(need, "net")) {
 		if (geteuid() == 0)
 			return true;
-		snprintf(why, len, "needs root (%s), running as uid %u", need, (unsigned)geteuid());
+		snprintf(why, len, "needs root%s, running as uid %u",
+			 !strcmp(need, "net") ? " (for networking)" : "", (unsigned)geteuid());
 		return false;
 	}
 	if (!strcmp(need, "cgroup2")) {
@@ -90,10 +91,16 @@ static char *slurp(int fd)
 	return buf;
 }
 
-static void print_output(FILE *out, const char *text)
+/* The whole output, unless the why already quoted all of it (gph_lesson_check shows up to six
+ * lines after "output was:"). */
+static void print_output(FILE *out, const char *text, const char *why)
 {
-	int lines = 0;
+	int lines = 0, total = 0;
 	const char *p = text;
+	for (const char *q = text; *q; q++)
+		total += *q == '\n' || (q[1] == '\0');
+	if (total <= 6 && strstr(why, "output was:"))
+		return;
 	if (!*p) {
 		fprintf(out, "  (no output)\n");
 		return;
@@ -159,7 +166,7 @@ static enum outcome run_lesson(const struct gph_lesson *l, const char *name, con
 		if (!ok) {
 			fprintf(out, "FAIL %s: %s:%d: $ %s\n", name, l->path, c->line_no, c->command);
 			fprintf(out, "  %s\n", why);
-			print_output(out, text);
+			print_output(out, text, why);
 		}
 		free(text);
 		if (!ok)
@@ -189,7 +196,7 @@ static enum outcome replay_one(const char *path, const char *rootfs, FILE *out)
 
 	lesson_name(path, name, sizeof name);
 	if (gph_lesson_load(path, &l, &e) < 0) {
-		fprintf(out, "FAIL %s: the lesson does not parse\n", name);
+		fprintf(out, "FAIL %s: cannot load the lesson\n", name);
 		gph_err_print(&e, out, "  error");
 		return FAILED;
 	}

@@ -89,14 +89,18 @@ static void help_table(FILE *out, bool steps)
 	int width = 0;
 	for (int i = 0; i < gph_n_cmds; i++) {
 		int n = (int)strlen(gph_cmds[i].usage);
-		if (gph_cmds[i].is_step == steps && n > width)
+		if (n > width && n <= 32) /* one column for both tables; longer usages wrap */
 			width = n;
 	}
-	if (width > 40)
-		width = 40;
-	for (int i = 0; i < gph_n_cmds; i++)
-		if (gph_cmds[i].is_step == steps)
-			fprintf(out, "  %-*s  %s\n", width, gph_cmds[i].usage, gph_cmds[i].summary);
+	for (int i = 0; i < gph_n_cmds; i++) {
+		const struct gph_cmd_def *d = &gph_cmds[i];
+		if (d->is_step != steps)
+			continue;
+		if ((int)strlen(d->usage) > width) /* too long for the column: summary below it */
+			fprintf(out, "  %s\n  %-*s  %s\n", d->usage, width, "", d->summary);
+		else
+			fprintf(out, "  %-*s  %s\n", width, d->usage, d->summary);
+	}
 }
 
 static const struct gph_cmd_def *find_or_suggest(FILE *out, const char *name)
@@ -248,9 +252,9 @@ static const char *signal_name(int sig, char *buf, size_t len)
 static void print_exec_result(struct shell *sh, const struct gph_exec_result *r)
 {
 	FILE *out = sh->out;
-	char name[32];
 	if (WIFSIGNALED(r->wstatus)) {
 		int sig = WTERMSIG(r->wstatus);
+		char name[32];
 		fprintf(out, "killed by signal %s (status %d)\n", signal_name(sig, name, sizeof name),
 			128 + sig);
 	} else if (r->exec_failed) {
@@ -460,11 +464,10 @@ int shell_run_script(struct shell *sh, FILE *in)
 {
 	char *line = NULL;
 	size_t cap = 0;
-	ssize_t n;
 
 	while (!shell_stop_signal) {
 		errno = 0;
-		n = getline(&line, &cap, in);
+		ssize_t n = getline(&line, &cap, in);
 		if (n < 0) {
 			if (errno == EINTR && !shell_stop_signal) {
 				clearerr(in);

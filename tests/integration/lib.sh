@@ -322,7 +322,7 @@ not_running() {
 	# A finished child that has not been waited for is a zombie: count it as not running.
 	local st
 	[ -r "/proc/$1/stat" ] || return 0
-	read -r st <"/proc/$1/stat" 2>/dev/null || return 0
+	read -r st 2>/dev/null <"/proc/$1/stat" || return 0
 	st=${st##*) }
 	[ "${st%% *}" = Z ]
 }
@@ -388,12 +388,16 @@ cgroup_mode() {
 # hierarchy tells them apart when sessions run in different memory cgroups (as on this VM), so
 # an id whose memory cgroup lies under another session's cgroup is not ours.
 cgroup_dirs() {
-	local own foreign
+	local own foreign all
 	own=$(awk -F: '$2 == "memory" { print $3 }' /proc/self/cgroup)
 	own=/sys/fs/cgroup/memory${own%/}/gophernetes/
+	# List first, then decide which ids are foreign: a container another session creates in between
+	# is then either absent from the list or recognised as foreign, never counted as ours.
+	all=$(find /sys/fs/cgroup -mindepth 2 -type d -path '*/gophernetes/*' 2>/dev/null)
 	foreign=$(find /sys/fs/cgroup/memory -mindepth 2 -type d -path '*/gophernetes/*' 2>/dev/null |
 		awk -v own="$own" 'index($0, own) != 1 { n = split($0, p, "/"); print "/" p[n] "$" }')
-	find /sys/fs/cgroup -mindepth 2 -type d -path '*/gophernetes/*' 2>/dev/null |
+	[ -n "$all" ] || return 0
+	printf '%s\n' "$all" |
 		if [ -n "$foreign" ]; then grep -v -f <(printf '%s\n' "$foreign"); else cat; fi | sort
 }
 
