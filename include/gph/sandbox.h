@@ -80,6 +80,9 @@ int gph_sandbox_start(struct gph_sandbox *sb, const struct gph_sandbox_opts *o, 
 /* Apply one step now. Refuses steps that would change the host (hostname without `ns uts`, mounts
  * without `ns mnt`, net without `ns net`) and steps applied twice where that is meaningless. */
 int gph_sandbox_apply(struct gph_sandbox *sb, const struct gph_step *st, struct gph_err *e);
+/* Record that the step `text` failed before it reached the engine (e.g. a bad argument): exec is then
+ * refused until a step of the same command succeeds. gph_sandbox_apply does this itself. */
+void gph_sandbox_mark_failed(struct gph_sandbox *sb, const char *text);
 /* Run a command inside and wait for it. Returns 0 when it ran (its status in r), -1 on setup error. */
 int gph_sandbox_exec(struct gph_sandbox *sb, const struct gph_exec_opts *x,
 		     struct gph_exec_result *r, struct gph_err *e);

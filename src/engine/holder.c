@@ -115,6 +115,10 @@ int gph_holder_procfd = -1;
 void gph_holder_main(int sock)
 {
 	gph_set_title("gophernetes-sbx");
+	/* A session of its own: ^C at the shell's prompt goes to the terminal's foreground group,
+	 * which must not include the sandbox. */
+	if (setsid() < 0)
+		_exit(1);
 	/* The holder must never be the OOM killer's choice: the container's processes must be. Each exec
 	 * child sets its own score back to 0 through this /proc handle, opened now, while the host's
 	 * /proc is still reachable (after pivot_root there may be no /proc at all). */

@@ -283,6 +283,18 @@ static int apply(struct gph_sandbox *sb, const struct gph_step *st, struct gph_e
 	return 0;
 }
 
+void gph_sandbox_mark_failed(struct gph_sandbox *sb, const char *text)
+{
+	snprintf(sb->failed_step, sizeof sb->failed_step, "%s", text);
+}
+
+/* "ns pid" and "ns" are the same command: compare the first words. */
+static bool same_command(const char *a, const char *b)
+{
+	size_t la = strcspn(a, " "), lb = strcspn(b, " ");
+	return la == lb && strncmp(a, b, la) == 0;
+}
+
 int gph_sandbox_apply(struct gph_sandbox *sb, const struct gph_step *st, struct gph_err *e)
 {
 	if (sb->holder <= 0)
@@ -291,11 +303,10 @@ int gph_sandbox_apply(struct gph_sandbox *sb, const struct gph_step *st, struct 
 	if (rc < 0) {
 		gph_err_wrap(e, "step `%s`: ", st->text);
 		/* B29: a failed step blocks exec until that command succeeds (or `reset`). */
-		snprintf(sb->failed_step, sizeof sb->failed_step, "%s", st->text);
+		gph_sandbox_mark_failed(sb, st->text);
 		return -1;
 	}
-	if (sb->failed_step[0] && strncmp(sb->failed_step, st->text, strcspn(st->text, " ")) == 0 &&
-	    sb->failed_step[strcspn(st->text, " ")] == ' ')
+	if (sb->failed_step[0] && same_command(sb->failed_step, st->text))
 		sb->failed_step[0] = '\0';
 	struct gph_step *n = realloc(sb->steps, sizeof *n * (size_t)(sb->n_steps + 1));
 	if (n) {
@@ -340,6 +351,14 @@ int gph_sandbox_exec(struct gph_sandbox *sb, const struct gph_exec_opts *x, stru
 				"exec: the step `%s` failed, so the sandbox is not what you asked for", sb->failed_step);
 	if (!x->argv || !x->argv[0])
 		return gph_fail(e, 0, "e.g. exec /bin/sh", "exec: which command?");
+	FILE *nf = sb->log ? sb->log : sb->notes;
+	if (!sb->pid_ns && nf) {
+		/* Not refused (seeing the host's PIDs is lesson one), but never silent: a root command here
+		 * can signal, or kill, every process of the machine. */
+		fprintf(nf, "note: no `ns pid`: this command shares the host's PID namespace and, as root, can "
+			    "signal every process on this machine\n");
+		fflush(nf);
+	}
 	char hostname_env[80], term_env[80];
 	char *defenv[5];
 	char *const *env = x->env;

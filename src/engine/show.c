@@ -2,6 +2,9 @@
  * cgroupfs or (inside the sandbox's network namespace) netlink — never from what we recorded. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/wait.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,17 +88,79 @@ static int count_lines(const char *path)
 	return n;
 }
 
+/* The mount table of the sandbox's mount namespace as seen from its root. /proc/PID/mountinfo lists
+ * only what lies below the process's root, so after chroot it would hide the host's mounts that are
+ * still there; a child that joins the namespace (setns puts it at the namespace's root) sees them all. */
+static FILE *ns_mountinfo(pid_t holder)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/ns/mnt", (int)holder);
+	int procfd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	int nsfd = open(path, O_RDONLY | O_CLOEXEC);
+	FILE *tmp = tmpfile();
+	FILE *res = NULL;
+	if (procfd < 0 || nsfd < 0 || !tmp)
+		goto out;
+	pid_t c = fork();
+	if (c == 0) {
+		if (setns(nsfd, CLONE_NEWNS) < 0)
+			_exit(1);
+		int fd = openat(procfd, "self/mountinfo", O_RDONLY | O_CLOEXEC);
+		char buf[8192];
+		ssize_t n;
+		if (fd < 0)
+			_exit(1);
+		while ((n = read(fd, buf, sizeof buf)) > 0)
+			if (write(fileno(tmp), buf, (size_t)n) != n)
+				_exit(1);
+		_exit(n < 0);
+	}
+	int st = 0;
+	if (c > 0 && waitpid(c, &st, 0) == c && WIFEXITED(st) && WEXITSTATUS(st) == 0) {
+		rewind(tmp);
+		res = tmp;
+		tmp = NULL;
+	}
+out:
+	if (tmp)
+		fclose(tmp);
+	if (procfd >= 0)
+		close(procfd);
+	if (nsfd >= 0)
+		close(nsfd);
+	return res;
+}
+
+static int count_stream(FILE *f)
+{
+	int n = 0, c;
+	while ((c = fgetc(f)) != EOF)
+		n += c == '\n';
+	rewind(f);
+	return n;
+}
+
 static void show_mounts(struct gph_sandbox *sb, FILE *out)
 {
 	char path[64];
 	snprintf(path, sizeof path, "/proc/%d/mountinfo", (int)sb->holder);
-	FILE *f = fopen(path, "re");
+	FILE *f = ns_mountinfo(sb->holder);
+	const char *src = "seen from the namespace's root";
+	if (!f) {
+		f = fopen(path, "re");
+		src = path;
+	}
 	if (!f) {
 		fprintf(out, "mounts: cannot read %s: %s\n", path, strerror(errno));
 		return;
 	}
-	int n = count_lines(path), host = count_lines("/proc/self/mountinfo");
-	fprintf(out, "mounts: %d in the sandbox's mount namespace (this process sees %d) — %s\n", n, host, path);
+	int n = count_stream(f), host = count_lines("/proc/self/mountinfo");
+	fprintf(out, "mounts: %d in the sandbox's mount namespace (this process sees %d), %s\n", n, host, src);
+	if (sb->rooted && !sb->pivoted) {
+		int below = count_lines(path);
+		fprintf(out, "  (after chroot the sandbox's %s lists only the %d below its new root; the others are "
+			"still mounted)\n", path, below < 0 ? 0 : below);
+	}
 	char *line = NULL;
 	size_t cap = 0;
 	while (getline(&line, &cap, f) > 0) {

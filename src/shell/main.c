@@ -47,7 +47,7 @@ int main(int argc, char **argv)
 	int c;
 
 	gph_save_argv(argc, argv);
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
 			rootfs = optarg;

@@ -180,25 +180,22 @@ static enum shell_rc usage(struct call *c, const struct gph_cmd_def *d)
 	return fail_with(c, &e);
 }
 
-/* B29: a step that failed blocks `exec` until that command succeeds (or `reset`). The engine
- * records the steps it refused in sb.failed_step; a step refused here, before it reached the
- * engine (bad argument, missing directory), is recorded the same way. */
+/* B29: a step that failed blocks `exec` until that command succeeds (or `reset`). A step refused
+ * here, before it reached the engine (bad argument, missing directory), counts too. */
 static void remember_failed_step(struct shell *sh, int argc, char **argv)
 {
-	char *buf = sh->sb.failed_step;
-	size_t len = sizeof sh->sb.failed_step, off = 0;
+	char text[256];
+	size_t off = 0;
 	if (!sh->started)
 		return; /* no sandbox: exec is refused anyway, and a start begins afresh */
-	buf[0] = '\0';
-	for (int i = 0; i < argc && off + 1 < len; i++) {
-		int n = snprintf(buf + off, len - off, "%s%s", i ? " " : "", argv[i]);
+	text[0] = '\0';
+	for (int i = 0; i < argc && off + 1 < sizeof text; i++) {
+		int n = snprintf(text + off, sizeof text - off, "%s%s", i ? " " : "", argv[i]);
 		if (n < 0)
 			break;
 		off += (size_t)n;
 	}
-	/* The engine lifts the block when a step "NAME ..." succeeds: keep the space after NAME. */
-	if (argc == 1 && off + 1 < len)
-		snprintf(buf + off, len - off, " ");
+	gph_sandbox_mark_failed(&sh->sb, text);
 }
 
 static enum shell_rc cmd_step(struct call *c)
