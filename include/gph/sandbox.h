@@ -86,6 +86,10 @@ void gph_sandbox_mark_failed(struct gph_sandbox *sb, const char *text);
 /* Run a command inside and wait for it. Returns 0 when it ran (its status in r), -1 on setup error. */
 int gph_sandbox_exec(struct gph_sandbox *sb, const struct gph_exec_opts *x,
 		     struct gph_exec_result *r, struct gph_err *e);
+/* What the OOM counter says about the exec that produced r, as one line without a newline (empty when
+ * nothing was OOM-killed): "container killed: out of memory (limit 32M)" when the command itself died
+ * of it, "a process in the container was killed: out of memory (limit 32M)" otherwise. */
+void gph_exec_oom_message(const struct gph_sandbox *sb, const struct gph_exec_result *r, char *buf, size_t len);
 /* Print what the kernel shows for the sandbox: what is "ns", "mounts", "cgroup", "net", "all". */
 int gph_sandbox_show(struct gph_sandbox *sb, const char *what, FILE *out, struct gph_err *e);
 /* Tear everything down: processes, cgroup, host veth end, state. Safe to call twice. */

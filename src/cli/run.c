@@ -264,16 +264,10 @@ static int parse_opts(int argc, char **argv, struct run_opts *o, struct gph_err 
 
 static void report_oom(const struct gph_sandbox *sb, const struct gph_exec_result *r)
 {
-	if (r->oom_kills <= 0)
-		return;
-	char lim[32] = "none";
-	if (sb->memory_limit)
-		gph_format_size(sb->memory_limit, lim, sizeof lim);
-	if (WIFSIGNALED(r->wstatus) && WTERMSIG(r->wstatus) == SIGKILL)
-		fprintf(stderr, "gophernetes: container killed: out of memory (limit %s)\n", lim);
-	else
-		fprintf(stderr, "gophernetes: a process in the container was killed: out of memory (limit %s)%s\n", lim,
-			r->oom_kills > 1 ? " (more than once)" : "");
+	char msg[160];
+	gph_exec_oom_message(sb, r, msg, sizeof msg);
+	if (msg[0])
+		fprintf(stderr, "gophernetes: %s\n", msg);
 }
 
 int gph_cmd_run(int argc, char **argv)

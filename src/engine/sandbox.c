@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <time.h>
+#include "gph/parse.h"
 #include "internal.h"
 
 static struct hreq req; /* large: one request at a time */
@@ -415,4 +416,21 @@ void gph_sandbox_destroy(struct gph_sandbox *sb)
 	free(sb->steps);
 	sb->steps = NULL;
 	sb->n_steps = 0;
+}
+
+void gph_exec_oom_message(const struct gph_sandbox *sb, const struct gph_exec_result *r, char *buf, size_t len)
+{
+	char lim[32] = "none";
+	buf[0] = '\0';
+	if (r->oom_kills <= 0)
+		return;
+	if (sb->memory_limit)
+		gph_format_size(sb->memory_limit, lim, sizeof lim);
+	/* The counter says the kernel's OOM killer acted in this cgroup; a SIGKILL of the command at the
+	 * same time means the command was its victim. */
+	if (WIFSIGNALED(r->wstatus) && WTERMSIG(r->wstatus) == SIGKILL && !r->escalated)
+		snprintf(buf, len, "container killed: out of memory (limit %s)", lim);
+	else
+		snprintf(buf, len, "a process in the container was killed: out of memory (limit %s)%s", lim,
+			 r->oom_kills > 1 ? ", more than once" : "");
 }

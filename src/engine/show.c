@@ -262,6 +262,7 @@ static void show_cgroup(struct gph_sandbox *sb, FILE *out)
 		show_file(sb, out, "cpuset", "cpuset.cpus.effective", NULL);
 		show_file(sb, out, "pids", "pids.max", NULL);
 		show_file(sb, out, "pids", "pids.current", "(the sandbox process counts as one)");
+		show_keyed(sb, out, "pids", "pids.events", "max");
 		show_all(sb, out, "io", "io.max");
 		show_all(sb, out, "io", "io.stat");
 	} else {
@@ -278,6 +279,7 @@ static void show_cgroup(struct gph_sandbox *sb, FILE *out)
 		show_file(sb, out, "cpuset", "cpuset.cpus", NULL);
 		show_file(sb, out, "pids", "pids.max", NULL);
 		show_file(sb, out, "pids", "pids.current", "(the sandbox process counts as one)");
+		show_keyed(sb, out, "pids", "pids.events", "max");
 		show_all(sb, out, "blkio", "blkio.throttle.read_bps_device");
 		show_all(sb, out, "blkio", "blkio.throttle.write_bps_device");
 		show_keyed(sb, out, "blkio", "blkio.throttle.io_service_bytes", "Total");

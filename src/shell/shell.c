@@ -259,14 +259,10 @@ static void print_exec_result(struct shell *sh, const struct gph_exec_result *r)
 	} else {
 		fprintf(out, "exited with status %d\n", r->exit_code);
 	}
-	if (r->oom_kills > 0) {
-		char limit[32] = "";
-		if (sh->sb.memory_limit > 0)
-			gph_format_size(sh->sb.memory_limit, limit, sizeof limit);
-		fprintf(out, "  the kernel's OOM killer killed %lld process%s in the sandbox's cgroup%s%s%s\n",
-			r->oom_kills, r->oom_kills == 1 ? "" : "es", limit[0] ? " (memory limit " : "",
-			limit, limit[0] ? ")" : "");
-	}
+	char oom[160];
+	gph_exec_oom_message(&sh->sb, r, oom, sizeof oom);
+	if (oom[0])
+		fprintf(out, "  %s (the kernel's OOM killer; see `show cgroup`)\n", oom);
 	if (r->escalated)
 		fprintf(out, "  it did not stop in time after the signal, so it was killed with SIGKILL\n");
 }
