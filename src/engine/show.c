@@ -205,25 +205,9 @@ static void show_file(struct gph_sandbox *sb, FILE *out, const char *ctl, const 
 	}
 }
 
-static void show_keyed(struct gph_sandbox *sb, FILE *out, const char *ctl, const char *file, const char *key)
-{
-	const char *dir = gph_cg_dir_for(&sb->cg, ctl);
-	char path[PATH_MAX + 64], line[256];
-	if (!dir)
-		return;
-	snprintf(path, sizeof path, "%s/%s", dir, file);
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return;
-	size_t kl = strlen(key);
-	while (fgets(line, sizeof line, f))
-		if (strncmp(line, key, kl) == 0 && line[kl] == ' ')
-			fprintf(out, "  %-30s %s", file, line);
-	fclose(f);
-}
-
-/* Every line of a small multi-line file (io.max, io.stat, blkio throttles). */
-static void show_all(struct gph_sandbox *sb, FILE *out, const char *ctl, const char *file)
+/* Lines of a cgroup file: those starting with "key " (memory.events oom_kill), or all of a small
+ * multi-line file when key is NULL (io.max, blkio throttles). */
+static void show_lines(struct gph_sandbox *sb, FILE *out, const char *ctl, const char *file, const char *key)
 {
 	const char *dir = gph_cg_dir_for(&sb->cg, ctl);
 	char path[PATH_MAX + 64], line[512];
@@ -233,56 +217,67 @@ static void show_all(struct gph_sandbox *sb, FILE *out, const char *ctl, const c
 	FILE *f = fopen(path, "re");
 	if (!f)
 		return;
+	size_t kl = key ? strlen(key) : 0;
 	int n = 0;
 	while (fgets(line, sizeof line, f) && n < 16) {
+		if (key && !(strncmp(line, key, kl) == 0 && line[kl] == ' '))
+			continue;
 		fprintf(out, "  %-30s %s", file, line);
 		n++;
 	}
-	if (n == 0)
+	if (n == 0 && !key)
 		fprintf(out, "  %-30s (empty)\n", file);
 	fclose(f);
 }
+
+/* Which files `show cgroup` reads, per cgroup version: the limits and the kernel's counters. */
+enum show_how { FIRST_LINE, KEYED, ALL_LINES };
+struct show_row {
+	const char *ctl, *file;
+	enum show_how how;
+	const char *arg; /* KEYED: the key; FIRST_LINE: a label after the value */
+};
+static const struct show_row v2_rows[] = {
+	{"memory", "memory.max", FIRST_LINE, NULL},       {"memory", "memory.swap.max", FIRST_LINE, NULL},
+	{"memory", "memory.current", FIRST_LINE, NULL},   {"memory", "memory.peak", FIRST_LINE, NULL},
+	{"memory", "memory.events", KEYED, "oom_kill"},   {"cpu", "cpu.max", FIRST_LINE, "(quota period, in us)"},
+	{"cpu", "cpu.weight", FIRST_LINE, NULL},          {"cpu", "cpu.stat", KEYED, "usage_usec"},
+	{"cpu", "cpu.stat", KEYED, "nr_throttled"},       {"cpuset", "cpuset.cpus.effective", FIRST_LINE, NULL},
+	{"pids", "pids.max", FIRST_LINE, NULL},
+	{"pids", "pids.current", FIRST_LINE, "(the sandbox process counts as one)"},
+	{"pids", "pids.events", KEYED, "max"},            {"io", "io.max", ALL_LINES, NULL},
+	{"io", "io.stat", ALL_LINES, NULL},
+};
+static const struct show_row v1_rows[] = {
+	{"memory", "memory.limit_in_bytes", FIRST_LINE, NULL},
+	{"memory", "memory.memsw.limit_in_bytes", FIRST_LINE, NULL},
+	{"memory", "memory.usage_in_bytes", FIRST_LINE, NULL},
+	{"memory", "memory.max_usage_in_bytes", FIRST_LINE, NULL},
+	{"memory", "memory.oom_control", KEYED, "oom_kill"},
+	{"cpu", "cpu.cfs_quota_us", FIRST_LINE, NULL},    {"cpu", "cpu.cfs_period_us", FIRST_LINE, NULL},
+	{"cpu", "cpu.shares", FIRST_LINE, NULL},          {"cpu", "cpu.stat", KEYED, "nr_throttled"},
+	{"cpuacct", "cpuacct.usage", FIRST_LINE, "(ns of CPU time)"},
+	{"cpuset", "cpuset.cpus", FIRST_LINE, NULL},      {"pids", "pids.max", FIRST_LINE, NULL},
+	{"pids", "pids.current", FIRST_LINE, "(the sandbox process counts as one)"},
+	{"pids", "pids.events", KEYED, "max"},
+	{"blkio", "blkio.throttle.read_bps_device", ALL_LINES, NULL},
+	{"blkio", "blkio.throttle.write_bps_device", ALL_LINES, NULL},
+	{"blkio", "blkio.throttle.io_service_bytes", KEYED, "Total"},
+};
 
 static void show_cgroup(struct gph_sandbox *sb, FILE *out)
 {
 	fprintf(out, "cgroup (%s host):\n", gph_cg_mode_name(sb->cg.mode));
 	for (int i = 0; i < sb->cg.n; i++)
 		fprintf(out, "  %s\n", sb->cg.dir[i]);
-	/* The files the limits live in, and the kernel's usage counters next to them. */
-	if (sb->cg.mode == GPH_CG_V2) {
-		show_file(sb, out, "memory", "memory.max", NULL);
-		show_file(sb, out, "memory", "memory.swap.max", NULL);
-		show_file(sb, out, "memory", "memory.current", NULL);
-		show_file(sb, out, "memory", "memory.peak", NULL);
-		show_keyed(sb, out, "memory", "memory.events", "oom_kill");
-		show_file(sb, out, "cpu", "cpu.max", "(quota period, in us)");
-		show_file(sb, out, "cpu", "cpu.weight", NULL);
-		show_keyed(sb, out, "cpu", "cpu.stat", "usage_usec");
-		show_keyed(sb, out, "cpu", "cpu.stat", "nr_throttled");
-		show_file(sb, out, "cpuset", "cpuset.cpus.effective", NULL);
-		show_file(sb, out, "pids", "pids.max", NULL);
-		show_file(sb, out, "pids", "pids.current", "(the sandbox process counts as one)");
-		show_keyed(sb, out, "pids", "pids.events", "max");
-		show_all(sb, out, "io", "io.max");
-		show_all(sb, out, "io", "io.stat");
-	} else {
-		show_file(sb, out, "memory", "memory.limit_in_bytes", NULL);
-		show_file(sb, out, "memory", "memory.memsw.limit_in_bytes", NULL);
-		show_file(sb, out, "memory", "memory.usage_in_bytes", NULL);
-		show_file(sb, out, "memory", "memory.max_usage_in_bytes", NULL);
-		show_keyed(sb, out, "memory", "memory.oom_control", "oom_kill");
-		show_file(sb, out, "cpu", "cpu.cfs_quota_us", NULL);
-		show_file(sb, out, "cpu", "cpu.cfs_period_us", NULL);
-		show_file(sb, out, "cpu", "cpu.shares", NULL);
-		show_keyed(sb, out, "cpu", "cpu.stat", "nr_throttled");
-		show_file(sb, out, "cpuacct", "cpuacct.usage", "(ns of CPU time)");
-		show_file(sb, out, "cpuset", "cpuset.cpus", NULL);
-		show_file(sb, out, "pids", "pids.max", NULL);
-		show_file(sb, out, "pids", "pids.current", "(the sandbox process counts as one)");
-		show_keyed(sb, out, "pids", "pids.events", "max");
-		show_all(sb, out, "blkio", "blkio.throttle.read_bps_device");
-		show_all(sb, out, "blkio", "blkio.throttle.write_bps_device");
-		show_keyed(sb, out, "blkio", "blkio.throttle.io_service_bytes", "Total");
+	bool v2 = sb->cg.mode == GPH_CG_V2;
+	const struct show_row *rows = v2 ? v2_rows : v1_rows;
+	size_t n = v2 ? sizeof v2_rows / sizeof v2_rows[0] : sizeof v1_rows / sizeof v1_rows[0];
+	for (size_t i = 0; i < n; i++) {
+		if (rows[i].how == FIRST_LINE)
+			show_file(sb, out, rows[i].ctl, rows[i].file, rows[i].arg);
+		else
+			show_lines(sb, out, rows[i].ctl, rows[i].file, rows[i].how == KEYED ? rows[i].arg : NULL);
 	}
 	char path[64];
 	snprintf(path, sizeof path, "/proc/%d/cgroup", (int)sb->holder);
