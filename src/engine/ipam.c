@@ -1,8 +1,9 @@
 /* Address allocation for bridge networks: one text file per bridge under the state root,
- *   <state_root>/ipam/gph0        "10.88.0.2 1a2b3c4d5e6f" lines, rewritten whole (tmp + rename)
- *   <state_root>/ipam/gph0.lock   flock(2)ed around every read-modify-write
- * The lock is a separate file because the data file is replaced by rename: a lock held on the old
- * inode would not exclude a process that opened the new one. */
+ *   <state_root>/ipam/gph0        "10.88.0.2 1a2b3c4d5e6f" lines, rewritten whole (tmp + rename),
+ *                                 removed when its last allocation is released
+ * and every read-modify-write holds flock(2) on the directory <state_root>/ipam itself: not on
+ * the data file, which rename replaces (a lock on the old inode would not exclude a process that
+ * opened the new one), and not on a lock file of its own, which would stay behind forever. */
 #define _GNU_SOURCE
 #include "gph/bridge.h"
 #include <arpa/inet.h>
@@ -50,7 +51,7 @@ int gph_cidr_parse(const char *s, struct in_addr *net, int *prefix, struct gph_e
 		struct in_addr n = { htonl(ntohl(a.s_addr) & mask_of(p)) };
 		char ns[INET_ADDRSTRLEN];
 		inet_ntop(AF_INET, &n, ns, sizeof ns);
-		return gph_fail(e, EINVAL, "", "subnet \"%s\" has host bits set: the network is %s/%d", s, ns, p);
+		return gph_fail(e, EINVAL, "give the network address, with the host bits zero", "subnet \"%s\" has host bits set: the network is %s/%d", s, ns, p);
 	}
 	*net = a;
 	*prefix = p;
@@ -120,17 +121,15 @@ static int ipam_dir(const char *state_root, char *dir, size_t len, int create, s
 	return 0;
 }
 
-/* Open and lock <dir>/<bridge>.lock; returns the fd (closing it unlocks). */
-static int lock_bridge(const char *dir, const char *bridge, struct gph_err *e)
+/* Open and lock the directory dir; returns the fd (closing it unlocks). */
+static int lock_dir(const char *dir, struct gph_err *e)
 {
-	char path[PATH_MAX];
 	int fd;
-	snprintf(path, sizeof path, "%s/%s.lock", dir, bridge);
-	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0)
-		return gph_fail(e, errno, "", "open(\"%s\")", path);
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return gph_fail(e, errno, "", "open(\"%s\")", dir);
 	while (flock(fd, LOCK_EX) < 0) {
 		if (errno != EINTR) {
-			gph_fail(e, errno, "", "flock(\"%s\", LOCK_EX)", path);
+			gph_fail(e, errno, "", "flock(\"%s\", LOCK_EX)", dir);
 			close(fd);
 			return -1;
 		}
@@ -317,7 +316,7 @@ int gph_ipam_alloc(const char *state_root, const struct gph_bridge *b, const cha
 	if (b->prefix < 8 || b->prefix > 30)
 		return gph_fail(e, EINVAL, "ensure the bridge first (it reads its subnet back)",
 				"address allocation on bridge %s: no subnet", b->name);
-	if (ipam_dir(state_root, dir, sizeof dir, 1, e) < 0 || (fd = lock_bridge(dir, b->name, e)) < 0)
+	if (ipam_dir(state_root, dir, sizeof dir, 1, e) < 0 || (fd = lock_dir(dir, e)) < 0)
 		return -1;
 	if (load(dir, b->name, &t, e) < 0)
 		goto out;
@@ -341,7 +340,7 @@ static int filter(const char *dir, const char *bridge, int (*drop)(const struct 
 	struct table t = { 0 };
 	size_t kept = 0;
 	int fd, rc = -1;
-	if ((fd = lock_bridge(dir, bridge, e)) < 0)
+	if ((fd = lock_dir(dir, e)) < 0)
 		return -1;
 	if (load(dir, bridge, &t, e) < 0)
 		goto out;
@@ -392,7 +391,7 @@ static int each_bridge(const char *state_root, int (*fn)(const char *dir, const 
 		return errno == ENOENT ? 0 : gph_fail(e, errno, "", "opendir(\"%s\")", dir);
 	while ((de = readdir(d))) {
 		if (!valid_bridge(de->d_name) || strchr(de->d_name, '.'))
-			continue; /* "gph0.lock", "gph0.tmp", ".", ".." */
+			continue; /* "gph0.tmp", ".", ".." */
 		if (fn(dir, de->d_name, arg) < 0) {
 			rc = -1;
 			break;

@@ -135,11 +135,9 @@ static int nft_fail(const char *cmd, const char *err, const char *hint, struct g
 	return gph_fail(e, errnum, hint, "nft_run_cmd_from_buffer(\"%s\"): %s", where, first);
 }
 
-enum { QUIET = 0, TRACED = 1 };
-
 /* Run cmd (one transaction) in a fresh context; *out, when wanted, gets a malloc'd copy of what
- * nft printed, *errtext (optional) of its error text. Traced commands go to the trace. */
-static int nft_exec(const char *cmd, int traced, unsigned flags, char **out, char **errtext, const char *hint,
+ * nft printed, *errtext (optional) of its error text. */
+static int nft_exec(const char *cmd, unsigned flags, char **out, char **errtext, const char *hint,
 		    struct gph_err *e)
 {
 	struct nft_ctx *ctx;
@@ -150,15 +148,6 @@ static int nft_exec(const char *cmd, int traced, unsigned flags, char **out, cha
 		*errtext = NULL;
 	if (load_lib(e) < 0)
 		return -1;
-	if (traced) {
-		for (const char *p = cmd; *p;) {
-			const char *nl = strchr(p, '\n');
-			int n = nl ? (int)(nl - p) : (int)strlen(p);
-			if (n)
-				gph_bridge_tracef("nft: %.*s", n, p);
-			p += n + (nl ? 1 : 0);
-		}
-	}
 	if (!(ctx = lib.ctx_new(NFT_CTX_DEFAULT)))
 		return gph_fail(e, ENOMEM, "", "nft_ctx_new()");
 	if (lib.buffer_output(ctx) < 0 || lib.buffer_error(ctx) < 0) {
@@ -174,9 +163,6 @@ static int nft_exec(const char *cmd, int traced, unsigned flags, char **out, cha
 	}
 	if (r != 0) {
 		nft_fail(cmd, err, hint, e);
-		if (traced)
-			gph_bridge_tracef("nft: (transaction refused, nothing changed: %s%s%s)", e->msg,
-					  e->errnum ? ": " : "", e->errnum ? strerror(e->errnum) : "");
 		goto out;
 	}
 	if (out) {
@@ -197,7 +183,7 @@ static int list_table(char **out, struct gph_err *e)
 {
 	char *err = NULL;
 	struct gph_err ignored;
-	int r = nft_exec("list table " TABLE, QUIET, NFT_CTX_OUTPUT_HANDLE, out, &err, "", &ignored);
+	int r = nft_exec("list table " TABLE, NFT_CTX_OUTPUT_HANDLE, out, &err, "", &ignored);
 	if (r < 0) {
 		int absent = err && strstr(err, strerror(ENOENT));
 		free(err);
@@ -256,7 +242,8 @@ static int buf_ok(struct buf *b, struct gph_err *e)
 	return 0;
 }
 
-/* Table, base chains and sets: `add` of what exists already changes nothing. */
+/* Table, base chains and sets: `add` of what exists already changes nothing (but re-adding an
+ * existing base chain costs the kernel ~10 ms, so it is sent only when the table is missing). */
 static void add_base(struct buf *b)
 {
 	add(b, "add table " TABLE "\n");
@@ -265,8 +252,49 @@ static void add_base(struct buf *b)
 	/* -100 is dstnat; nft accepts that name only for prerouting. */
 	add(b, "add chain " TABLE " output { type nat hook output priority -100; policy accept; }\n");
 	add(b, "add chain " TABLE " forward { type filter hook forward priority filter; policy accept; }\n");
+	add(b, "add chain " TABLE " input { type filter hook input priority filter; policy accept; }\n");
 	add(b, "add set " TABLE " bridges { type ifname; }\n");
 	add(b, "add set " TABLE " ports { type inet_proto . inet_service; }\n");
+}
+
+static void trace_text(const char *cmd)
+{
+	for (const char *p = cmd; *p;) {
+		const char *nl = strchr(p, '\n');
+		int n = nl ? (int)(nl - p) : (int)strlen(p);
+		if (n)
+			gph_bridge_tracef("nft: %.*s", n, p);
+		p += n + (nl ? 1 : 0);
+	}
+}
+
+enum base { NO_BASE, WITH_BASE, BASE_IF_MISSING };
+
+/* Apply one transaction of changes, with the table's base objects first (WITH_BASE), or without
+ * them but retried once with them when refused for a missing object (BASE_IF_MISSING: the table
+ * is normally there). What was applied, or refused, goes to the trace. */
+static int apply(const char *changes, enum base base, struct gph_err *e)
+{
+	struct buf t = { 0 };
+	int rc;
+	if (base == WITH_BASE)
+		add_base(&t);
+	add(&t, "%s", changes);
+	if (buf_ok(&t, e) < 0) {
+		free(t.s);
+		return -1;
+	}
+	rc = nft_exec(t.s, 0, NULL, NULL, "", e);
+	if (rc < 0 && base == BASE_IF_MISSING && e->errnum == ENOENT) {
+		free(t.s);
+		return apply(changes, WITH_BASE, e);
+	}
+	trace_text(t.s);
+	if (rc < 0)
+		gph_bridge_tracef("nft: (transaction refused, nothing changed: %s%s%s)", e->msg, e->errnum ? ": " : "",
+				  e->errnum ? strerror(e->errnum) : "");
+	free(t.s);
+	return rc;
 }
 
 static int valid_word(const char *s, size_t max)
@@ -461,7 +489,6 @@ int gph_nat_ensure_bridge(const struct gph_bridge *b, char *note, size_t note_le
 		return -1;
 	if (!set_has(listing, "bridges", key)) {
 		inet_ntop(AF_INET, &b->subnet, s, sizeof s);
-		add_base(&t);
 		add(&t, "create element " TABLE " bridges { \"%s\" }\n", b->name);
 		add(&t, "add rule " TABLE " postrouting ip saddr %s/%d oifname != \"%s\" masquerade comment \"gph-bridge %s\"\n",
 		    s, b->prefix, b->name, b->name);
@@ -474,9 +501,13 @@ int gph_nat_ensure_bridge(const struct gph_bridge *b, char *note, size_t note_le
 		    b->name, b->name);
 		/* New connections into the bridge from elsewhere: only published ports (inserted above). */
 		add(&t, "add rule " TABLE " forward oifname \"%s\" drop comment \"gph-bridge %s\"\n", b->name, b->name);
+		/* route_localnet also lets a container address the host's 127.0.0.1 through the bridge
+		 * (CVE-2020-8558): only replies may come in that way. */
+		add(&t, "add rule " TABLE " input iifname \"%s\" ip daddr 127.0.0.0/8 ct state != { established, related } drop comment \"gph-bridge %s\"\n",
+		    b->name, b->name);
 		if (buf_ok(&t, e) < 0)
 			goto out;
-		if (nft_exec(t.s, TRACED, 0, NULL, NULL, "", e) < 0) {
+		if (apply(t.s, listing[0] ? BASE_IF_MISSING : WITH_BASE, e) < 0) {
 			/* Lost a race with a parallel run? Then its rules are ours too. */
 			struct gph_err again;
 			free(listing);
@@ -516,7 +547,6 @@ int gph_nat_publish(const char *id, const struct gph_bridge *b, struct in_addr c
 	if (host_port < 1 || host_port > 65535 || ctr_port < 1 || ctr_port > 65535)
 		return gph_fail(e, EINVAL, "ports are 1..65535", "publish: ports %d:%d", host_port, ctr_port);
 	inet_ntop(AF_INET, &ctr, s, sizeof s);
-	add_base(&t);
 	add(&t, "create element " TABLE " ports { %s . %d comment \"gph-ctr %s\" }\n", proto, host_port, id);
 	add(&t, "add rule " TABLE " prerouting fib daddr type local %s dport %d dnat to %s:%d comment \"gph-ctr %s\"\n",
 	    proto, host_port, s, ctr_port, id);
@@ -527,7 +557,7 @@ int gph_nat_publish(const char *id, const struct gph_bridge *b, struct in_addr c
 	    s, b->name, proto, ctr_port, id);
 	if (buf_ok(&t, e) < 0)
 		goto out;
-	if (nft_exec(t.s, TRACED, 0, NULL, NULL, "", e) < 0) {
+	if (apply(t.s, BASE_IF_MISSING, e) < 0) {
 		/* Taken? Say by whom. */
 		char key[32], *p;
 		struct gph_err ignored;
@@ -565,7 +595,7 @@ static int delete_commented(const char *listing, const char *comment, const char
 		free(t.s);
 		return -1;
 	}
-	rc = nft_exec(t.s, TRACED, 0, NULL, NULL, "", e);
+	rc = apply(t.s, NO_BASE, e);
 	free(t.s);
 	return rc;
 }
@@ -609,7 +639,7 @@ int gph_nat_remove_bridge(const struct gph_bridge *b, struct gph_err *e)
 		if (list_table(&listing, e) < 0)
 			goto out;
 		if (listing[0] && table_empty(listing) &&
-		    nft_exec("delete table " TABLE "\n", TRACED, 0, NULL, NULL, "", e) < 0)
+		    apply("delete table " TABLE "\n", NO_BASE, e) < 0)
 			goto out;
 	}
 	if (gph_bridge_remove_unused(b, &removed, e) < 0)

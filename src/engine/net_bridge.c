@@ -415,8 +415,15 @@ int gph_bridge_ensure(struct gph_bridge *b, bool *created, struct gph_err *e)
 		struct gph_bridge want = *b;
 		if (!explicit && gph_bridge_set_subnet(&want, GPH_BRIDGE_SUBNET, e) < 0)
 			goto out;
-		if (check_overlap(sk, &want, e) < 0)
+		if (check_overlap(sk, &want, e) < 0) {
+			/* The overlap may be the bridge itself, made by a parallel caller since we looked. */
+			struct gph_err ignored;
+			if (attempt == 0 && get_link(sk, 0, b->name, &l, &ignored) == 1) {
+				rtnl_link_put(l);
+				continue;
+			}
 			goto out;
+		}
 		if ((x = create_bridge(sk, &want, e)) < 0)
 			goto out;
 		if (x == 1)
