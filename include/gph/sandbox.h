@@ -18,6 +18,7 @@
 #include <sys/types.h>
 #include "gph/cgroup.h"
 #include "gph/error.h"
+#include "gph/bridge.h"
 #include "gph/net.h"
 #include "gph/step.h"
 
@@ -44,6 +45,11 @@ struct gph_sandbox {
 	long long memory_limit;
 	struct gph_veth veth;
 	bool has_veth;
+	struct gph_bridge bridge;   /* `net bridge`: the bridge and this sandbox's address on it */
+	bool has_bridge;
+	struct in_addr bridge_ip;
+	bool nat;                   /* `net nat` applied */
+	int n_ports;                /* ports published with `net port` */
 	struct gph_step *steps;     /* applied so far, in order */
 	int n_steps;
 	char command[256];          /* for `ps` */

@@ -15,10 +15,12 @@ enum gph_step_kind {
 	GPH_STEP_PIVOT_ROOT,  /* pivot_root DIR                       */
 	GPH_STEP_MOUNT,       /* mount proc|sys|dev [PATH], mount tmpfs PATH */
 	GPH_STEP_CGROUP,      /* cgroup mem|swap|cpu|cpuweight|cpuset|pids|io ... */
-	GPH_STEP_NET_VETH,    /* net veth                             */
+	GPH_STEP_NET,         /* net veth | bridge [NAME] [subnet CIDR] [ip ADDR] | nat | port H:C[/proto] */
 };
 
 enum gph_mount_what { GPH_MOUNT_PROC, GPH_MOUNT_SYS, GPH_MOUNT_DEV, GPH_MOUNT_TMPFS };
+
+enum gph_net_mode { GPH_NET_VETH, GPH_NET_BRIDGE, GPH_NET_NAT, GPH_NET_PORT };
 
 enum gph_cg_res {
 	GPH_RES_MEM,        /* cgroup mem SIZE            bytes                      */
@@ -41,6 +43,12 @@ struct gph_step {
 	enum gph_cg_res res;        /* CGROUP: which resource */
 	long long bytes;            /* CGROUP: the value (see enum gph_cg_res) */
 	long long value2;           /* CGROUP cpu: the period in microseconds */
+	enum gph_net_mode net;      /* NET */
+	char bridge[16];            /* NET bridge: its name ("" = gph0) */
+	char subnet[32];            /* NET bridge: subnet CIDR, "" = the bridge's or the default */
+	char ip[16];                /* NET bridge: the address asked for, "" = the next free one */
+	int host_port, ctr_port;    /* NET port */
+	char proto[4];              /* NET port: "tcp" or "udp" */
 	char text[256];             /* the command as typed, for messages and `save` */
 };
 

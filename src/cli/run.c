@@ -30,7 +30,14 @@ static void usage(FILE *f)
 	      "  --pids-limit N       at most N tasks (threads count; so does the sandbox process)\n"
 	      "  --io-weight W        relative IO weight 1-10000 (BFQ scheduler or iocost only)\n"
 	      "  --device-read-bps DEV:RATE, --device-write-bps DEV:RATE   throttle a block device\n"
-	      "  --net none|veth      none: only lo (default); veth: a pair to this network namespace\n"
+	      "  --net MODE           none: a new network namespace with only lo (default)\n"
+	      "                       veth: a pair to this network namespace (10.200.N.1/30 <-> .2)\n"
+	      "                       bridge: a port of bridge gph0 (10.88.0.0/16) with NAT, as docker's default\n"
+	      "                       host: this network namespace, shared (no isolation)\n"
+	      "  --bridge NAME        the bridge for --net bridge (default gph0)\n"
+	      "  --subnet CIDR        the bridge's subnet when it is created (default 10.88.0.0/16)\n"
+	      "  --ip ADDR            this address on the bridge (default: the next free one)\n"
+	      "  -p, --publish HOST:CTR[/tcp|udp]  forward the host's port HOST to CTR inside\n"
 	      "  --ns LIST            namespaces, comma separated (default pid,uts,mnt,ipc,net,cgroup)\n"
 	      "  --chroot             chroot instead of pivot_root (escapable: for teaching)\n"
 	      "  --init               a tiny PID 1 that reaps zombies and forwards signals to CMD\n"
@@ -54,6 +61,9 @@ struct run_opts {
 		bool write;
 	} rates[MAX_DEV_RATES];
 	int n_rates;
+	const char *bridge, *subnet, *ip;
+	const char *ports[16];
+	int n_ports;
 	bool chroot, init, verbose, quiet;
 	int tty; /* -1 auto, 0 no, 1 yes */
 	int stop_timeout;
@@ -99,7 +109,8 @@ static int build_plan(const struct run_opts *o, struct plan *p, int *ns_flags, s
 {
 	char *words[9] = {"ns"}, nsbuf[128];
 	int nw = 1;
-	snprintf(nsbuf, sizeof nsbuf, "%s", o->ns ? o->ns : "pid,uts,mnt,ipc,net,cgroup");
+	bool host_net = o->net && strcmp(o->net, "host") == 0;
+	snprintf(nsbuf, sizeof nsbuf, "%s", o->ns ? o->ns : host_net ? "pid,uts,mnt,ipc,cgroup" : "pid,uts,mnt,ipc,net,cgroup");
 	*ns_flags = 0;
 	for (char *save = NULL, *t = strtok_r(nsbuf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
 		int f = gph_ns_flag(t);
@@ -136,13 +147,46 @@ static int build_plan(const struct run_opts *o, struct plan *p, int *ns_flags, s
 			    o->rates[i].write ? "wbps" : "rbps", o->rates[i].dev, o->rates[i].rate) < 0)
 			return -1;
 	const char *net = o->net ? o->net : "none";
-	if (strcmp(net, "veth") == 0) {
+	bool bridge = strcmp(net, "bridge") == 0;
+	if ((o->bridge || o->subnet || o->ip || o->n_ports) && !bridge)
+		return gph_fail(e, 0, "add --net bridge", "--bridge, --subnet, --ip and -p work with --net bridge");
+	if (strcmp(net, "veth") == 0 || bridge) {
 		if (!(*ns_flags & CLONE_NEWNET))
-			return gph_fail(e, 0, "add net to --ns", "--net veth needs the net namespace");
+			return gph_fail(e, 0, "add net to --ns", "--net %s needs the net namespace", net);
+	}
+	if (strcmp(net, "veth") == 0) {
 		if (add(p, e, 2, "net", "veth") < 0)
 			return -1;
+	} else if (bridge) {
+		char *w[8] = {"net", "bridge"};
+		int n = 2;
+		if (o->bridge)
+			w[n++] = (char *)o->bridge;
+		if (o->subnet) {
+			w[n++] = "subnet";
+			w[n++] = (char *)o->subnet;
+		}
+		if (o->ip) {
+			w[n++] = "ip";
+			w[n++] = (char *)o->ip;
+		}
+		w[n] = NULL;
+		if (p->n >= MAX_STEPS - 2 - o->n_ports)
+			return gph_fail(e, E2BIG, NULL, "too many steps");
+		if (gph_step_parse(n, w, &p->steps[p->n], e) < 0)
+			return -1;
+		p->n++;
+		if (add(p, e, 2, "net", "nat") < 0)
+			return -1;
+		for (int i = 0; i < o->n_ports; i++)
+			if (add_opt(p, e, "-p", 3, "net", "port", o->ports[i]) < 0)
+				return -1;
+	} else if (strcmp(net, "host") == 0) {
+		if (*ns_flags & CLONE_NEWNET)
+			return gph_fail(e, 0, "leave net out of --ns (the default list then has no net)",
+					"--net host shares this network namespace, but --ns asks for a new one");
 	} else if (strcmp(net, "none") != 0) {
-		return gph_fail(e, 0, "use --net none or --net veth", "--net: unknown mode \"%s\"", net);
+		return gph_fail(e, 0, "use --net none, veth, bridge or host", "--net: unknown mode \"%s\"", net);
 	}
 	if (o->hostname) {
 		if (!(*ns_flags & CLONE_NEWUTS))
@@ -170,7 +214,7 @@ static int build_plan(const struct run_opts *o, struct plan *p, int *ns_flags, s
 static int parse_opts(int argc, char **argv, struct run_opts *o, struct gph_err *e)
 {
 	enum { O_ROOTFS = 256, O_HOSTNAME, O_NAME, O_MEMORY, O_NET, O_NS, O_CHROOT, O_INIT, O_NOTTY, O_STOP, O_CGP,
-	       O_SWAP, O_CPUS, O_CPUW, O_CPUSET, O_PIDS, O_IOW, O_RBPS, O_WBPS };
+	       O_SWAP, O_CPUS, O_CPUW, O_CPUSET, O_PIDS, O_IOW, O_RBPS, O_WBPS, O_BRIDGE, O_SUBNET, O_IP };
 	static const struct option lo[] = {
 		{"rootfs", required_argument, 0, O_ROOTFS}, {"hostname", required_argument, 0, O_HOSTNAME},
 		{"name", required_argument, 0, O_NAME},     {"memory", required_argument, 0, O_MEMORY},
@@ -182,6 +226,8 @@ static int parse_opts(int argc, char **argv, struct run_opts *o, struct gph_err 
 		{"cpu-weight", required_argument, 0, O_CPUW}, {"cpuset-cpus", required_argument, 0, O_CPUSET},
 		{"pids-limit", required_argument, 0, O_PIDS}, {"io-weight", required_argument, 0, O_IOW},
 		{"device-read-bps", required_argument, 0, O_RBPS}, {"device-write-bps", required_argument, 0, O_WBPS},
+		{"bridge", required_argument, 0, O_BRIDGE}, {"subnet", required_argument, 0, O_SUBNET},
+		{"ip", required_argument, 0, O_IP},         {"publish", required_argument, 0, 'p'},
 		{"help", no_argument, 0, 'h'},              {0, 0, 0, 0},
 	};
 	memset(o, 0, sizeof *o);
@@ -190,7 +236,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o, struct gph_err 
 	optind = 1;
 	int c;
 	/* '+': options end at the first word that is not one, which starts CMD. */
-	while ((c = getopt_long(argc, argv, "+tqvh", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+tqvhp:", lo, NULL)) != -1) {
 		switch (c) {
 		case O_ROOTFS: o->rootfs = optarg; break;
 		case O_HOSTNAME:
@@ -232,6 +278,14 @@ static int parse_opts(int argc, char **argv, struct run_opts *o, struct gph_err 
 			break;
 		}
 		case O_NET: o->net = optarg; break;
+		case O_BRIDGE: o->bridge = optarg; break;
+		case O_SUBNET: o->subnet = optarg; break;
+		case O_IP: o->ip = optarg; break;
+		case 'p':
+			if (o->n_ports == 16)
+				return gph_fail(e, 0, NULL, "at most 16 published ports");
+			o->ports[o->n_ports++] = optarg;
+			break;
 		case O_NS: o->ns = optarg; break;
 		case O_CHROOT: o->chroot = true; break;
 		case O_INIT: o->init = true; break;

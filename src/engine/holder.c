@@ -140,7 +140,12 @@ void gph_holder_main(int sock)
 		rep.kind = HREP_DONE;
 		switch (req.op) {
 		case HREQ_STEP:
-			rep.rc = gph_inside_step(&req.step, &rep.err);
+			rep.rc = 0;
+			if (req.nbinds > 0)
+				rep.rc = gph_inside_binds(req.step.path, req.nbinds, req.bind_src, req.bind_dst, rep.info,
+							  sizeof rep.info, &rep.err);
+			if (rep.rc == 0)
+				rep.rc = gph_inside_step(&req.step, &rep.err);
 			reply(sock, NULL, 0);
 			break;
 		case HREQ_NET_INSIDE:

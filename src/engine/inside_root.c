@@ -3,7 +3,9 @@
 #include <errno.h>
 #include <sched.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include "gph/net.h"
@@ -108,8 +110,37 @@ int gph_inside_step(const struct gph_step *st, struct gph_err *e)
 	case GPH_STEP_MOUNT:
 		return gph_inside_mount(st->mount, st->path, e);
 	case GPH_STEP_CGROUP:
-	case GPH_STEP_NET_VETH:
+	case GPH_STEP_NET:
 		break;
 	}
 	return gph_fail(e, EINVAL, NULL, "step `%s` does not run inside the sandbox", st->text);
+}
+
+int gph_inside_binds(const char *dir, int n, const char (*src)[PATH_MAX], const char (*dst)[32], char *note,
+		     size_t note_len, struct gph_err *e)
+{
+	char target[PATH_MAX + 40];
+	note[0] = '\0';
+	for (int i = 0; i < n; i++) {
+		snprintf(target, sizeof target, "%s%s", dir, dst[i]);
+		/* The only thing ever created in a root filesystem: an empty file to mount over. */
+		int fd = open(target, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+		if (fd >= 0) {
+			close(fd);
+		} else if (errno == ENOENT) {
+			snprintf(note, note_len, "%s has no %s directory: %s not provided", dir, "/etc", dst[i]);
+			continue;
+		} else if (errno != EEXIST) {
+			return gph_fail(e, errno, NULL, "open(\"%s\", O_CREAT|O_EXCL)", target);
+		}
+		struct stat st;
+		if (lstat(target, &st) < 0 || !S_ISREG(st.st_mode)) {
+			/* a symlink here could point anywhere on the host: never mount through it */
+			snprintf(note, note_len, "%s is not a regular file: %s not provided", target, dst[i]);
+			continue;
+		}
+		if (mount(src[i], target, "none", MS_BIND, NULL) < 0)
+			return gph_fail(e, errno, NULL, "mount(\"%s\", \"%s\", MS_BIND)", src[i], target);
+	}
+	return 0;
 }

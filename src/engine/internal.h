@@ -16,6 +16,11 @@ enum hreq_op { HREQ_STEP, HREQ_NET_INSIDE, HREQ_EXEC, HREQ_INFO };
 struct hreq {
 	enum hreq_op op;
 	struct gph_step step;       /* HREQ_STEP */
+	/* HREQ_STEP chroot/pivot_root: host files bind-mounted over DEST inside the new root before the
+	 * root changes (resolv.conf and hosts of a bridged sandbox) */
+	int nbinds;
+	char bind_src[2][PATH_MAX];
+	char bind_dst[2][32];
 	struct gph_veth veth;       /* HREQ_NET_INSIDE */
 	/* HREQ_EXEC; fds ride along as SCM_RIGHTS: stdin, stdout, stderr, and with tty the host pty
 	 * slave used when the container has no /dev/ptmx of its own */
@@ -42,7 +47,7 @@ struct hrep {
 	int exec_errno;             /* HREP_STARTED: execve's errno when the command never ran */
 	int wstatus;                /* HREP_EXITED */
 	bool pty_inside;            /* HREP_PTY: an fd is attached (the container's own pty master) */
-	char info[8192];            /* HREQ_INFO: "hostname\n" + network description */
+	char info[8192];            /* HREQ_INFO: "hostname\n" + network description; HREQ_STEP: a note */
 };
 
 /* Socket helpers: send one message with up to 4 fds, receive one (fds out, nfds in/out). */
@@ -53,6 +58,10 @@ ssize_t gph_msg_recv(int sock, void *buf, size_t len, int *fds, int *nfds);
 extern int gph_holder_procfd; /* the host's /proc, O_PATH, opened before any root change */
 void gph_holder_main(int sock) __attribute__((noreturn));
 int gph_inside_step(const struct gph_step *st, struct gph_err *e);
+/* Bind each host file src[i] over dir/dst[i] (an empty file is created as the mount point when
+ * missing); skipped with a note when dir has no such directory. */
+int gph_inside_binds(const char *dir, int n, const char (*src)[PATH_MAX], const char (*dst)[32], char *note,
+		     size_t note_len, struct gph_err *e);
 int gph_inside_pivot_root(const char *dir, struct gph_err *e);
 int gph_inside_chroot(const char *dir, struct gph_err *e);
 int gph_inside_mount(enum gph_mount_what what, const char *path, struct gph_err *e);

@@ -131,13 +131,66 @@ static void log_step(struct gph_sandbox *sb, const struct gph_step *st, const ch
 	}
 }
 
-static int apply_inside(struct gph_sandbox *sb, const struct gph_step *st, struct gph_err *e)
+/* A bridged sandbox gets /etc/resolv.conf and /etc/hosts of its own, written here in its state
+ * directory and bound into the new root by the holder just before the root changes (afterwards the
+ * holder can no longer see these files). */
+static int net_files(struct gph_sandbox *sb, struct hreq *rq, struct gph_err *e)
+{
+	char ip[INET_ADDRSTRLEN], line[512];
+	const char *root = gph_state_root();
+	inet_ntop(AF_INET, &sb->bridge_ip, ip, sizeof ip);
+	if (strlen(root) > PATH_MAX - 64)
+		return gph_fail(e, ENAMETOOLONG, NULL, "state directory %s", root);
+	snprintf(rq->bind_src[0], PATH_MAX, "%.*s/%s/resolv.conf", PATH_MAX - 64, root, sb->id);
+	snprintf(rq->bind_src[1], PATH_MAX, "%.*s/%s/hosts", PATH_MAX - 64, root, sb->id);
+	snprintf(rq->bind_dst[0], 32, "/etc/resolv.conf");
+	snprintf(rq->bind_dst[1], 32, "/etc/hosts");
+	FILE *f = fopen(rq->bind_src[0], "we");
+	if (!f)
+		return gph_fail(e, errno, NULL, "open(\"%s\")", rq->bind_src[0]);
+	fprintf(f, "# written by gophernetes for container %s\n", sb->id);
+	/* The host's resolvers, except loopback ones (a stub such as 127.0.0.53 is the container's own
+	 * loopback inside its network namespace, where nothing answers). */
+	FILE *h = fopen("/etc/resolv.conf", "re");
+	int n = 0;
+	while (h && fgets(line, sizeof line, h))
+		if (strncmp(line, "nameserver ", 11) == 0 && strncmp(line + 11, "127.", 4) && strncmp(line + 11, "::1", 3)) {
+			fputs(line, f);
+			n++;
+		}
+	if (h)
+		fclose(h);
+	if (!n)
+		fprintf(f, "# the host has no resolver reachable from a container (only loopback ones)\n");
+	if (fclose(f) != 0)
+		return gph_fail(e, errno, NULL, "write(\"%s\")", rq->bind_src[0]);
+	f = fopen(rq->bind_src[1], "we");
+	if (!f)
+		return gph_fail(e, errno, NULL, "open(\"%s\")", rq->bind_src[1]);
+	fprintf(f, "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n%s\t%s\n", ip,
+		sb->hostname[0] ? sb->hostname : sb->id);
+	if (fclose(f) != 0)
+		return gph_fail(e, errno, NULL, "write(\"%s\")", rq->bind_src[1]);
+	rq->nbinds = 2;
+	return 0;
+}
+
+static int apply_inside(struct gph_sandbox *sb, const struct gph_step *st, char *note, size_t note_len,
+			struct gph_err *e)
 {
 	struct hrep rp;
 	memset(&req, 0, sizeof req);
 	req.op = HREQ_STEP;
 	req.step = *st;
-	return gph_holder_call(sb, &req, &rp, NULL, 0, e);
+	/* Only in a mount namespace of the sandbox's own: these binds must never land on the host. */
+	if ((st->kind == GPH_STEP_CHROOT || st->kind == GPH_STEP_PIVOT_ROOT) && sb->has_bridge &&
+	    (sb->ns & CLONE_NEWNS) && net_files(sb, &req, e) < 0)
+		return -1;
+	if (gph_holder_call(sb, &req, &rp, NULL, 0, e) < 0)
+		return -1;
+	if (note && rp.info[0])
+		snprintf(note, note_len, "\n   note: %.400s", rp.info);
+	return 0;
 }
 
 static int apply_veth(struct gph_sandbox *sb, struct gph_err *e)
@@ -204,6 +257,110 @@ static int apply_cgroup(struct gph_sandbox *sb, const struct gph_step *st, char 
 	return gph_fail(e, EINVAL, NULL, "unknown cgroup resource");
 }
 
+/* `net bridge`: the bridge (made on first use), an address, a veth into the bridge, eth0 inside. */
+static int apply_bridge(struct gph_sandbox *sb, const struct gph_step *st, char *note, size_t note_len,
+			struct gph_err *e)
+{
+	struct gph_bridge b;
+	struct in_addr want, ip;
+	bool created = false;
+	struct gph_err ign;
+	if (gph_bridge_init(&b, st->bridge, e) < 0 || (st->subnet[0] && gph_bridge_set_subnet(&b, st->subnet, e) < 0))
+		return -1;
+	if (st->ip[0] && inet_pton(AF_INET, st->ip, &want) != 1)
+		return gph_fail(e, EINVAL, NULL, "bad address \"%s\"", st->ip);
+	if (gph_bridge_ensure(&b, &created, e) < 0)
+		return -1;
+	/* In the ledger before the address is taken, so gc can always give it back. */
+	sb->bridge = b;
+	sb->has_bridge = true;
+	if (gph_state_write(sb, sb->main_pid, e) < 0)
+		goto undo;
+	if (gph_ipam_alloc(gph_state_root(), &b, sb->id, st->ip[0] ? &want : NULL, &ip, e) < 0)
+		goto undo;
+	sb->bridge_ip = ip;
+	struct gph_veth v;
+	memset(&v, 0, sizeof v);
+	snprintf(v.ctr_if, sizeof v.ctr_if, "eth0");
+	if (gph_bridge_attach(&v, sb->id, sb->holder, &b, ip, e) < 0)
+		goto undo;
+	sb->veth = v;
+	sb->has_veth = true;
+	if (gph_state_write(sb, sb->main_pid, e) < 0)
+		goto undo_veth;
+	memset(&req, 0, sizeof req);
+	req.op = HREQ_NET_INSIDE;
+	req.veth = v;
+	struct hrep rp;
+	if (gph_holder_call(sb, &req, &rp, NULL, 0, e) < 0)
+		goto undo_veth;
+	char a[INET_ADDRSTRLEN], g[INET_ADDRSTRLEN];
+	inet_ntop(AF_INET, &ip, a, sizeof a);
+	inet_ntop(AF_INET, &b.gateway, g, sizeof g);
+	snprintf(note, note_len, " (%s%s, gateway %s/%d; eth0 %s; host end %s)", created ? "created bridge " : "bridge ",
+		 b.name, g, b.prefix, a, v.host_if);
+	if (sb->rooted)
+		snprintf(note + strlen(note), note_len - strlen(note),
+			 "\n   note: the root was changed before `net bridge`, so /etc/resolv.conf and /etc/hosts are not "
+			 "provided (apply `net bridge` before chroot/pivot_root)");
+	return 0;
+undo_veth:
+	gph_net_veth_delete(&sb->veth, &ign);
+	sb->has_veth = false;
+undo:
+	gph_ipam_release(gph_state_root(), &b, sb->id, &ign);
+	sb->has_bridge = false;
+	gph_state_write(sb, sb->main_pid, &ign);
+	return -1;
+}
+
+static int apply_net(struct gph_sandbox *sb, const struct gph_step *st, char *extra, size_t extra_len,
+		     struct gph_err *e)
+{
+	switch (st->net) {
+	case GPH_NET_VETH:
+	case GPH_NET_BRIDGE:
+		if (!(sb->ns & CLONE_NEWNET))
+			return refuse(e, st->text, "the inside end would land in the host's network namespace",
+				      "run `ns net` first");
+		if (sb->has_veth)
+			return refuse(e, st->text, "the sandbox is already connected", "`reset` starts over");
+		if (st->net == GPH_NET_BRIDGE)
+			return apply_bridge(sb, st, extra, extra_len, e);
+		if (apply_veth(sb, e) < 0)
+			return -1;
+		char h[INET_ADDRSTRLEN], c[INET_ADDRSTRLEN];
+		inet_ntop(AF_INET, &sb->veth.host_addr, h, sizeof h);
+		inet_ntop(AF_INET, &sb->veth.ctr_addr, c, sizeof c);
+		snprintf(extra, extra_len, " (host %s %s/%d, inside %s %s/%d)", sb->veth.host_if, h, sb->veth.prefix,
+			 sb->veth.ctr_if, c, sb->veth.prefix);
+		return 0;
+	case GPH_NET_NAT: {
+		char note[256];
+		if (!sb->has_bridge)
+			return refuse(e, st->text, "NAT is for a bridge's subnet", "run `net bridge` first");
+		if (gph_nat_ensure_bridge(&sb->bridge, note, sizeof note, e) < 0)
+			return -1;
+		sb->nat = true;
+		if (note[0])
+			snprintf(extra, extra_len, "\n   note: %s", note);
+		return 0;
+	}
+	case GPH_NET_PORT:
+		if (!sb->has_bridge)
+			return refuse(e, st->text, "a published port forwards to the sandbox's bridge address",
+				      "run `net bridge` first");
+		sb->n_ports++; /* in the ledger first: gc unpublishes by id */
+		if (gph_state_write(sb, sb->main_pid, e) < 0 ||
+		    gph_nat_publish(sb->id, &sb->bridge, sb->bridge_ip, st->host_port, st->ctr_port, st->proto, e) < 0) {
+			sb->n_ports--;
+			return -1;
+		}
+		return 0;
+	}
+	return gph_fail(e, EINVAL, NULL, "unknown net mode");
+}
+
 static int apply(struct gph_sandbox *sb, const struct gph_step *st, struct gph_err *e)
 {
 	char extra[640] = "";
@@ -220,7 +377,7 @@ static int apply(struct gph_sandbox *sb, const struct gph_step *st, struct gph_e
 		if (sb->rooted && (st->ns_flags & CLONE_NEWNS))
 			return refuse(e, st->text, "apply `ns mnt` before chroot/pivot_root",
 				      "`reset` and apply the namespaces first");
-		if (apply_inside(sb, st, e) < 0)
+		if (apply_inside(sb, st, NULL, 0, e) < 0)
 			return -1;
 		sb->ns |= st->ns_flags & ~CLONE_NEWPID;
 		if (st->ns_flags & CLONE_NEWPID) {
@@ -232,7 +389,7 @@ static int apply(struct gph_sandbox *sb, const struct gph_step *st, struct gph_e
 	case GPH_STEP_HOSTNAME:
 		if (!(sb->ns & CLONE_NEWUTS))
 			return refuse(e, st->text, "this would rename the host", "run `ns uts` first");
-		if (apply_inside(sb, st, e) < 0)
+		if (apply_inside(sb, st, NULL, 0, e) < 0)
 			return -1;
 		snprintf(sb->hostname, sizeof sb->hostname, "%s", st->hostname);
 		break;
@@ -245,7 +402,7 @@ static int apply(struct gph_sandbox *sb, const struct gph_step *st, struct gph_e
 		if (st->kind == GPH_STEP_PIVOT_ROOT && !(sb->ns & CLONE_NEWNS))
 			return refuse(e, st->text, "pivot_root changes the mount namespace, which is the host's",
 				      "run `ns mnt` first");
-		if (apply_inside(sb, st, e) < 0)
+		if (apply_inside(sb, st, extra, sizeof extra, e) < 0)
 			return -1;
 		sb->rooted = true;
 		sb->pivoted = st->kind == GPH_STEP_PIVOT_ROOT;
@@ -254,7 +411,7 @@ static int apply(struct gph_sandbox *sb, const struct gph_step *st, struct gph_e
 	case GPH_STEP_MOUNT:
 		if (!(sb->ns & CLONE_NEWNS))
 			return refuse(e, st->text, "this would mount on the host", "run `ns mnt` first");
-		if (apply_inside(sb, st, e) < 0)
+		if (apply_inside(sb, st, NULL, 0, e) < 0)
 			return -1;
 		if (st->mount == GPH_MOUNT_PROC && sb->pid_ns)
 			snprintf(extra, sizeof extra, " (each exec remounts it for its own PID namespace)");
@@ -263,21 +420,9 @@ static int apply(struct gph_sandbox *sb, const struct gph_step *st, struct gph_e
 		if (apply_cgroup(sb, st, extra, sizeof extra, e) < 0)
 			return -1;
 		break;
-	case GPH_STEP_NET_VETH:
-		if (!(sb->ns & CLONE_NEWNET))
-			return refuse(e, st->text, "the veth's inside end would land in the host's network namespace",
-				      "run `ns net` first");
-		if (sb->has_veth)
-			return refuse(e, st->text, "the sandbox already has a veth", NULL);
-		if (apply_veth(sb, e) < 0)
+	case GPH_STEP_NET:
+		if (apply_net(sb, st, extra, sizeof extra, e) < 0)
 			return -1;
-		{
-			char h[INET_ADDRSTRLEN], c[INET_ADDRSTRLEN];
-			inet_ntop(AF_INET, &sb->veth.host_addr, h, sizeof h);
-			inet_ntop(AF_INET, &sb->veth.ctr_addr, c, sizeof c);
-			snprintf(extra, sizeof extra, " (host %s %s/%d, inside %s %s/%d)", sb->veth.host_if, h,
-				 sb->veth.prefix, sb->veth.ctr_if, c, sb->veth.prefix);
-		}
 		break;
 	}
 	log_step(sb, st, extra);
@@ -411,8 +556,31 @@ void gph_sandbox_destroy(struct gph_sandbox *sb)
 	/* The host end of a veth vanishes with the network namespace (the kernel deletes the pair);
 	 * we do not wait for that. `gc` deletes it if it somehow outlives us. */
 	sb->has_veth = false;
-	if (!sb->has_cg)
+	bool net_left = false;
+	if (sb->n_ports > 0) {
+		if (gph_nat_unpublish(sb->id, &ignore) < 0) {
+			gph_err_print(&ignore, stderr, "gophernetes: warning");
+			net_left = true;
+		} else {
+			sb->n_ports = 0;
+		}
+	}
+	if (sb->has_bridge) {
+		if (gph_ipam_release(gph_state_root(), &sb->bridge, sb->id, &ignore) < 0) {
+			gph_err_print(&ignore, stderr, "gophernetes: warning");
+			net_left = true;
+		} else {
+			sb->has_bridge = false;
+		}
+	}
+	if (!sb->has_cg && !net_left) {
+		char path[PATH_MAX + 32];
+		snprintf(path, sizeof path, "%s/%s/resolv.conf", gph_state_root(), sb->id);
+		unlink(path);
+		snprintf(path, sizeof path, "%s/%s/hosts", gph_state_root(), sb->id);
+		unlink(path);
 		gph_state_remove(sb);
+	}
 	free(sb->steps);
 	sb->steps = NULL;
 	sb->n_steps = 0;

@@ -3,6 +3,7 @@
  * `ps` can list and `gc` can undo exactly what a dead runtime left. */
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <net/if.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -87,6 +88,10 @@ int gph_state_write(const struct gph_sandbox *sb, pid_t main_pid, struct gph_err
 	fprintf(f, "cgroup_parent=%s\n", sb->cgroup_parent);
 	if (sb->has_veth)
 		fprintf(f, "veth_if=%s\nveth_ifindex=%d\n", sb->veth.host_if, sb->veth.host_ifindex);
+	if (sb->has_bridge)
+		fprintf(f, "bridge=%s\n", sb->bridge.name);
+	if (sb->n_ports > 0)
+		fprintf(f, "ports=%d\n", sb->n_ports);
 	if (fflush(f) != 0 || ferror(f)) {
 		int err = errno;
 		fclose(f);
@@ -110,9 +115,9 @@ void gph_state_remove(const struct gph_sandbox *sb)
 }
 
 struct state_rec {
-	char id[13], name[64], command[256], cgroup_parent[PATH_MAX], veth_if[IF_NAMESIZE];
+	char id[13], name[64], command[256], cgroup_parent[PATH_MAX], veth_if[IF_NAMESIZE], bridge[IF_NAMESIZE];
 	long long created;
-	int owner_pid, holder_pid, main_pid, veth_ifindex;
+	int owner_pid, holder_pid, main_pid, veth_ifindex, ports;
 	unsigned long long owner_start, holder_start;
 };
 
@@ -134,8 +139,8 @@ static int read_state(const char *id, struct state_rec *s)
 #define NUM(k) else if (strcmp(line, #k) == 0) s->k = (int)strtol(v, NULL, 10)
 		if (0) {
 		}
-		STR(id); STR(name); STR(command); STR(cgroup_parent); STR(veth_if);
-		NUM(owner_pid); NUM(holder_pid); NUM(main_pid); NUM(veth_ifindex);
+		STR(id); STR(name); STR(command); STR(cgroup_parent); STR(veth_if); STR(bridge);
+		NUM(owner_pid); NUM(holder_pid); NUM(main_pid); NUM(veth_ifindex); NUM(ports);
 		else if (strcmp(line, "created") == 0) s->created = strtoll(v, NULL, 10);
 		else if (strcmp(line, "owner_start") == 0) s->owner_start = strtoull(v, NULL, 10);
 		else if (strcmp(line, "holder_start") == 0) s->holder_start = strtoull(v, NULL, 10);
@@ -196,6 +201,14 @@ int gph_state_list(FILE *out, struct gph_err *e)
 	return 0;
 }
 
+static bool bridge_listed(char (*list)[IF_NAMESIZE], int n, const char *name)
+{
+	for (int i = 0; i < n; i++)
+		if (strcmp(list[i], name) == 0)
+			return true;
+	return false;
+}
+
 int gph_state_gc(FILE *out, int *removed, struct gph_err *e)
 {
 	bool none;
@@ -203,10 +216,11 @@ int gph_state_gc(FILE *out, int *removed, struct gph_err *e)
 	DIR *d = open_root(e, &none);
 	if (!d)
 		return none ? 0 : -1;
-	int rc = 0;
+	int rc = 0, n_bridges = 0;
+	char bridges[8][IF_NAMESIZE];
 	for (struct dirent *de; (de = readdir(d));) {
 		struct state_rec s;
-		if (de->d_name[0] == '.' || read_state(de->d_name, &s) < 0)
+		if (de->d_name[0] == '.' || de->d_name[0] == 'i' || read_state(de->d_name, &s) < 0)
 			continue;
 		if (alive(s.owner_pid, s.owner_start))
 			continue; /* its runtime is still running: not ours to touch */
@@ -235,14 +249,58 @@ int gph_state_gc(FILE *out, int *removed, struct gph_err *e)
 			}
 			strcat(what, " veth");
 		}
+		/* Published ports and the address go back before the record does (B24). */
+		if (s.ports > 0) {
+			if (gph_nat_unpublish(s.id, &ce) < 0) {
+				gph_err_print(&ce, stderr, "gophernetes: gc");
+				rc = -1;
+				continue;
+			}
+			strcat(what, " ports");
+		}
+		if (s.bridge[0]) {
+			if (gph_ipam_release_id(gph_state_root(), s.id, &ce) < 0) {
+				gph_err_print(&ce, stderr, "gophernetes: gc");
+				rc = -1;
+				continue;
+			}
+			strcat(what, " address");
+			if (n_bridges < 8 && !bridge_listed(bridges, n_bridges, s.bridge))
+				snprintf(bridges[n_bridges++], IF_NAMESIZE, "%s", s.bridge);
+		}
 		struct gph_sandbox sb;
 		memset(&sb, 0, sizeof sb);
 		snprintf(sb.id, sizeof sb.id, "%s", s.id);
+		char extra[PATH_MAX + 32];
+		snprintf(extra, sizeof extra, "%s/%s/resolv.conf", gph_state_root(), s.id);
+		unlink(extra);
+		snprintf(extra, sizeof extra, "%s/%s/hosts", gph_state_root(), s.id);
+		unlink(extra);
 		gph_state_remove(&sb);
 		fprintf(out, "removed %s (%s):%s state\n", s.id, s.name, what);
 		(*removed)++;
 	}
 	closedir(d);
+	/* A bridge of ours with no container left goes too, with its NAT rules: the default one, and
+	 * any other a collected container used (only ours, by alias, and only without ports). */
+	if (n_bridges < 8 && !bridge_listed(bridges, n_bridges, GPH_BRIDGE_NAME))
+		snprintf(bridges[n_bridges++], IF_NAMESIZE, "%s", GPH_BRIDGE_NAME);
+	for (int i = 0; i < n_bridges; i++) {
+		if (!if_nametoindex(bridges[i]))
+			continue;
+		struct gph_bridge b;
+		struct gph_err be;
+		if (gph_bridge_init(&b, bridges[i], &be) < 0)
+			continue;
+		int r = gph_nat_remove_bridge(&b, &be);
+		if (r < 0) {
+			gph_err_print(&be, stderr, "gophernetes: gc");
+			rc = -1;
+		} else if (r == 0) {
+			fprintf(out, "removed bridge %s and its NAT rules (no container left on it)\n", b.name);
+			(*removed)++;
+		}
+	}
 	if (rc < 0)
 		return gph_fail(e, 0, "see the messages above; run `gophernetes gc` again once resolved",
 				"gc could not remove everything");

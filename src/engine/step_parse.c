@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <arpa/inet.h>
 #include "gph/parse.h"
 #include "gph/step.h"
 
@@ -140,6 +141,70 @@ static int parse_cgroup(int argc, char **argv, struct gph_step *s, struct gph_er
 	return usage_fail(argv, e);
 }
 
+static int parse_port(const char *arg, struct gph_step *s, struct gph_err *e)
+{
+	const char *forms = "HOST:CONTAINER[/tcp|udp], ports 1-65535, e.g. 18080:80";
+	char proto[8] = "tcp";
+	int h = 0, c = 0, n = 0;
+	if (sscanf(arg, "%d:%d%n", &h, &c, &n) != 2 || h < 1 || h > 65535 || c < 1 || c > 65535)
+		return gph_fail(e, 0, forms, "net port: bad port mapping \"%s\"", arg);
+	if (arg[n] == '/') {
+		if (strcmp(arg + n + 1, "tcp") && strcmp(arg + n + 1, "udp"))
+			return gph_fail(e, 0, forms, "net port: unknown protocol in \"%s\"", arg);
+		snprintf(proto, sizeof proto, "%s", arg + n + 1);
+	} else if (arg[n]) {
+		return gph_fail(e, 0, forms, "net port: bad port mapping \"%s\"", arg);
+	}
+	s->host_port = h;
+	s->ctr_port = c;
+	snprintf(s->proto, sizeof s->proto, "%s", proto);
+	return 0;
+}
+
+/* net veth | net bridge [NAME] [subnet CIDR] [ip ADDR] | net nat | net port HOST:CTR[/proto] */
+static int parse_net(int argc, char **argv, struct gph_step *s, struct gph_err *e)
+{
+	s->kind = GPH_STEP_NET;
+	const char *what = argc > 1 ? argv[1] : "";
+	if (argc == 2 && strcmp(what, "veth") == 0) {
+		s->net = GPH_NET_VETH;
+		return 0;
+	}
+	if (argc == 2 && strcmp(what, "nat") == 0) {
+		s->net = GPH_NET_NAT;
+		return 0;
+	}
+	if (argc == 3 && strcmp(what, "port") == 0) {
+		s->net = GPH_NET_PORT;
+		return parse_port(argv[2], s, e);
+	}
+	if (argc >= 2 && strcmp(what, "bridge") == 0) {
+		s->net = GPH_NET_BRIDGE;
+		int i = 2;
+		if (i < argc && strcmp(argv[i], "subnet") && strcmp(argv[i], "ip")) {
+			if (strlen(argv[i]) >= sizeof s->bridge || !*argv[i] || strspn(argv[i], "abcdefghijklmnopqrstuvwxyz"
+							"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != strlen(argv[i]))
+				return gph_fail(e, 0, "1-15 letters, digits, '_', '.', '-'", "net bridge: bad bridge name \"%s\"",
+						argv[i]);
+			snprintf(s->bridge, sizeof s->bridge, "%s", argv[i++]);
+		}
+		for (; i + 1 < argc; i += 2) {
+			struct in_addr a;
+			if (strcmp(argv[i], "subnet") == 0 && strlen(argv[i + 1]) < sizeof s->subnet)
+				snprintf(s->subnet, sizeof s->subnet, "%s", argv[i + 1]);
+			else if (strcmp(argv[i], "ip") == 0 && inet_pton(AF_INET, argv[i + 1], &a) == 1)
+				snprintf(s->ip, sizeof s->ip, "%s", argv[i + 1]);
+			else
+				return gph_fail(e, 0, "net bridge [NAME] [subnet CIDR] [ip ADDR], e.g. net bridge gph0 ip 10.88.0.5",
+						"net bridge: bad \"%s %s\"", argv[i], argv[i + 1]);
+		}
+		if (i != argc)
+			return usage_fail(argv, e);
+		return 0;
+	}
+	return usage_fail(argv, e);
+}
+
 int gph_step_parse(int argc, char **argv, struct gph_step *s, struct gph_err *e)
 {
 	memset(s, 0, sizeof *s);
@@ -210,12 +275,8 @@ int gph_step_parse(int argc, char **argv, struct gph_step *s, struct gph_err *e)
 	}
 	if (strcmp(cmd, "cgroup") == 0)
 		return parse_cgroup(argc, argv, s, e);
-	if (strcmp(cmd, "net") == 0) {
-		if (argc != 2 || strcmp(argv[1], "veth") != 0)
-			return usage_fail(argv, e);
-		s->kind = GPH_STEP_NET_VETH;
-		return 0;
-	}
+	if (strcmp(cmd, "net") == 0)
+		return parse_net(argc, argv, s, e);
 	const char *close = gph_cmd_closest(cmd);
 	gph_fail(e, 0, NULL, "unknown command \"%s\"", cmd);
 	if (close)

@@ -7,7 +7,7 @@
 static const char *const ns_words[] = {"pid", "uts", "mnt", "ipc", "net", "cgroup", "mount", NULL};
 static const char *const mount_words[] = {"proc", "sys", "dev", "tmpfs", NULL};
 static const char *const cgroup_words[] = {"mem", "swap", "cpu", "cpuweight", "cpuset", "pids", "io", NULL};
-static const char *const net_words[] = {"veth", NULL};
+static const char *const net_words[] = {"veth", "bridge", "nat", "port", NULL};
 static const char *const show_words[] = {"ns", "mounts", "cgroup", "net", "all", NULL};
 
 const struct gph_cmd_def gph_cmds[] = {
@@ -107,15 +107,30 @@ const struct gph_cmd_def gph_cmds[] = {
 	 "When memory reaches the limit and reclaim fails, the OOM killer kills a process in the cgroup and\n"
 	 "counts it (memory.events oom_kill on v2, memory.oom_control oom_kill on v1).",
 	 "cgroups(7), Documentation/admin-guide/cgroup-v2.rst", cgroup_words, false, true},
-	{"net", "net veth", "connect the sandbox's network namespace to the host (needs `ns net`)",
-	 "  veth  a virtual ethernet pair: one end stays on the host (gph-XXXXXXXX, 10.200.N.1/30), the\n"
-	 "        other becomes eth0 inside (10.200.N.2/30) with a default route via the host end.",
-	 "Netlink (through libnl-route-3): RTM_NEWLINK creates a veth pair whose peer is created directly\n"
-	 "in the network namespace of the sandbox process (IFLA_NET_NS_PID), then RTM_NEWADDR and\n"
-	 "RTM_NEWLINK (IFF_UP) on each side, and RTM_NEWROUTE for the default route inside. A packet sent\n"
-	 "into one end comes out of the other. When the sandbox's network namespace is destroyed the\n"
-	 "kernel deletes eth0, and with it the host end.",
-	 "veth(4), network_namespaces(7), rtnetlink(7), ip-link(8)", net_words, false, true},
+	{"net", "net veth | bridge [NAME] [subnet CIDR] [ip ADDR] | nat | port HOST:CTR[/tcp|udp]",
+	 "connect the sandbox's network namespace to the host (needs `ns net`)",
+	 "  veth    a virtual ethernet pair: one end stays on the host (gph-XXXXXXXX, 10.200.N.1/30), the\n"
+	 "          other becomes eth0 inside (10.200.N.2/30) with a default route via the host end\n"
+	 "  bridge  as Docker's default network: a bridge (gph0, 10.88.0.0/16, gateway 10.88.0.1) made on\n"
+	 "          first use, a veth whose host end is a port of the bridge, eth0 inside with the next free\n"
+	 "          address (or `ip ADDR`), /etc/resolv.conf and /etc/hosts provided inside\n"
+	 "  nat     masquerade for the bridge's subnet so containers reach beyond the host (turns on\n"
+	 "          net.ipv4.ip_forward, and says so)\n"
+	 "  port    publish a port: HOST:CTR forwards the host's port HOST (any local address, also\n"
+	 "          127.0.0.1) to CTR in the container (needs `net bridge`)",
+	 "Links and addresses are netlink requests (through libnl-route-3): RTM_NEWLINK creates the veth\n"
+	 "pair with its peer born in the sandbox's network namespace (IFLA_NET_NS_PID) and, for a bridge,\n"
+	 "the host end enslaved to it (IFLA_MASTER); RTM_NEWADDR and RTM_NEWLINK (IFF_UP) on each side;\n"
+	 "RTM_NEWROUTE for the default route inside. A bridge is a virtual switch: frames from one port go\n"
+	 "to the others, and the bridge's own address is the containers' gateway.\n"
+	 "NAT and ports are nftables rules in our own table `ip gophernetes` (through libnftables):\n"
+	 "masquerade in a postrouting nat chain rewrites the source address of packets leaving the host,\n"
+	 "so replies find their way back; DNAT in prerouting (and output, for connections made on the host\n"
+	 "itself) rewrites the destination of packets to a published port; forward rules let exactly that\n"
+	 "traffic through. Routing between interfaces needs net.ipv4.ip_forward=1. Every rule carries a\n"
+	 "comment naming its bridge or container, so it is removed exactly with it.\n"
+	 "When the sandbox's network namespace is destroyed the kernel deletes eth0, and with it the host end.",
+	 "veth(4), network_namespaces(7), rtnetlink(7), ip-link(8), bridge(8), nft(8)", net_words, false, true},
 	{"show", "show [ns|mounts|cgroup|net|all]", "print what the kernel shows for the sandbox",
 	 "Reads the live state, never a recorded configuration: /proc/PID/ns/* of the sandbox next to the\n"
 	 "host's, its mountinfo, its cgroup files, and its network namespace over netlink.",

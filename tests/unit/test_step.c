@@ -126,9 +126,29 @@ START_TEST(cgroup_and_net)
 	ck_assert_int_eq(parse(&s, &e, 3, pids0), -1);
 	char *veth[] = {"net", "veth", NULL};
 	ck_assert_int_eq(parse(&s, &e, 2, veth), 0);
-	ck_assert_int_eq(s.kind, GPH_STEP_NET_VETH);
+	ck_assert_int_eq(s.kind, GPH_STEP_NET);
+	ck_assert_int_eq(s.net, GPH_NET_VETH);
 	char *br[] = {"net", "bridge", NULL};
-	ck_assert_int_eq(parse(&s, &e, 2, br), -1);
+	ck_assert_int_eq(parse(&s, &e, 2, br), 0);
+	ck_assert_int_eq(s.net, GPH_NET_BRIDGE);
+	ck_assert_str_eq(s.bridge, "");
+	char *br2[] = {"net", "bridge", "br1", "subnet", "10.89.0.0/16", "ip", "10.89.0.7", NULL};
+	ck_assert_int_eq(parse(&s, &e, 7, br2), 0);
+	ck_assert_str_eq(s.bridge, "br1");
+	ck_assert_str_eq(s.subnet, "10.89.0.0/16");
+	ck_assert_str_eq(s.ip, "10.89.0.7");
+	char *br3[] = {"net", "bridge", "ip", "300.1.1.1", NULL};
+	ck_assert_int_eq(parse(&s, &e, 4, br3), -1);
+	char *port[] = {"net", "port", "18080:80/udp", NULL};
+	ck_assert_int_eq(parse(&s, &e, 3, port), 0);
+	ck_assert_int_eq(s.host_port, 18080);
+	ck_assert_int_eq(s.ctr_port, 80);
+	ck_assert_str_eq(s.proto, "udp");
+	static char *badports[] = {"0:80", "80", "80:", "70000:80", "80:80/sctp", "80:80x", "a:b"};
+	for (size_t i = 0; i < sizeof badports / sizeof badports[0]; i++) {
+		char *bp[] = {"net", "port", badports[i], NULL};
+		ck_assert_msg(parse(&s, &e, 3, bp) == -1, "%s accepted", badports[i]);
+	}
 }
 END_TEST
 
