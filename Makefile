@@ -3,8 +3,8 @@
 #   make shell    all of that, then start gophernetes-shell on ./rootfs
 #   make check    unit tests, integration tests, lesson replay, then the same under ASan+UBSan, then
 #                 the integration tests again on a pure cgroup v2 kernel booted in qemu (make check-v2)
-CC      ?= cc
-PKGS    := libreadline-dev libnl-3-dev libnl-route-3-dev libnftables-dev libcap-dev check busybox-static pkg-config
+CC      ?= gcc
+PKGS    := gcc libc6-dev libreadline-dev libnl-3-dev libnl-route-3-dev libnftables-dev libcap-dev check busybox-static pkg-config
 TESTPKGS := iproute2 procps util-linux mount time
 BUILD   ?= build
 SAN     ?=
