@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "cli.h"
+#include "gph/bridge.h"
 #include "gph/parse.h"
 #include "gph/sandbox.h"
 #include "gph/step.h"
@@ -46,6 +47,7 @@ static void usage(FILE *f)
 	      "  --stop-timeout SECS  after forwarding SIGTERM/SIGINT, SIGKILL after SECS (default 10)\n"
 	      "  --cgroup-parent PATH create the cgroup under PATH instead of <own cgroup>/gophernetes\n"
 	      "  -v                   print each step as it is applied\n"
+	      "  --trace              -v, plus the netlink requests and nftables rules each step sends\n"
 	      "  -q                   print nothing but errors\n"
 	      "Exit status: CMD's; 128+S if it died of signal S; 125 runtime error; 126 not executable;\n"
 	      "127 not found.\n",
@@ -64,7 +66,7 @@ struct run_opts {
 	const char *bridge, *subnet, *ip;
 	const char *ports[16];
 	int n_ports;
-	bool chroot, init, verbose, quiet;
+	bool chroot, init, verbose, quiet, trace;
 	int tty; /* -1 auto, 0 no, 1 yes */
 	int stop_timeout;
 };
@@ -214,7 +216,7 @@ static int build_plan(const struct run_opts *o, struct plan *p, int *ns_flags, s
 static int parse_opts(int argc, char **argv, struct run_opts *o, struct gph_err *e)
 {
 	enum { O_ROOTFS = 256, O_HOSTNAME, O_NAME, O_MEMORY, O_NET, O_NS, O_CHROOT, O_INIT, O_NOTTY, O_STOP, O_CGP,
-	       O_SWAP, O_CPUS, O_CPUW, O_CPUSET, O_PIDS, O_IOW, O_RBPS, O_WBPS, O_BRIDGE, O_SUBNET, O_IP };
+	       O_SWAP, O_CPUS, O_CPUW, O_CPUSET, O_PIDS, O_IOW, O_RBPS, O_WBPS, O_BRIDGE, O_SUBNET, O_IP, O_TRACE };
 	static const struct option lo[] = {
 		{"rootfs", required_argument, 0, O_ROOTFS}, {"hostname", required_argument, 0, O_HOSTNAME},
 		{"name", required_argument, 0, O_NAME},     {"memory", required_argument, 0, O_MEMORY},
@@ -227,7 +229,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o, struct gph_err 
 		{"pids-limit", required_argument, 0, O_PIDS}, {"io-weight", required_argument, 0, O_IOW},
 		{"device-read-bps", required_argument, 0, O_RBPS}, {"device-write-bps", required_argument, 0, O_WBPS},
 		{"bridge", required_argument, 0, O_BRIDGE}, {"subnet", required_argument, 0, O_SUBNET},
-		{"ip", required_argument, 0, O_IP},         {"publish", required_argument, 0, 'p'},
+		{"ip", required_argument, 0, O_IP},         {"trace", no_argument, 0, O_TRACE},         {"publish", required_argument, 0, 'p'},
 		{"help", no_argument, 0, 'h'},              {0, 0, 0, 0},
 	};
 	memset(o, 0, sizeof *o);
@@ -281,6 +283,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o, struct gph_err 
 		case O_BRIDGE: o->bridge = optarg; break;
 		case O_SUBNET: o->subnet = optarg; break;
 		case O_IP: o->ip = optarg; break;
+		case O_TRACE: o->trace = o->verbose = true; break;
 		case 'p':
 			if (o->n_ports == 16)
 				return gph_fail(e, 0, NULL, "at most 16 published ports");
@@ -358,6 +361,8 @@ int gph_cmd_run(int argc, char **argv)
 	struct gph_sandbox_opts so = {.name = o.name, .cgroup_parent = o.cgroup_parent, .command = command,
 				      .log = o.verbose ? stderr : NULL, .notes = o.quiet ? NULL : stderr};
 	struct gph_sandbox sb;
+	if (o.trace)
+		gph_bridge_trace(stderr);
 	if (gph_sandbox_start(&sb, &so, &e) < 0) {
 		gph_err_print(&e, stderr, "gophernetes");
 		return EXIT_RUNTIME;
