@@ -562,8 +562,15 @@ int gph_nat_publish(const char *id, const struct gph_bridge *b, struct in_addr c
 		char key[32], *p;
 		struct gph_err ignored;
 		if (list_table(&listing, &ignored) == 0) {
+			/* nft prints the protocol by name only where /etc/protocols exists (minimal systems
+			 * have none): look for both spellings. */
 			snprintf(key, sizeof key, "%s . %d comment \"gph-ctr ", proto, host_port);
-			if ((p = strstr(listing, key))) {
+			p = strstr(listing, key);
+			if (!p) {
+				snprintf(key, sizeof key, "%d . %d comment \"gph-ctr ", strcmp(proto, "tcp") ? 17 : 6, host_port);
+				p = strstr(listing, key);
+			}
+			if (p) {
 				char owner[65] = "";
 				sscanf(p + strlen(key), "%64[^\"]", owner);
 				gph_fail(e, EADDRINUSE, "pick another host port, or stop that container first",
