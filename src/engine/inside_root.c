@@ -68,29 +68,58 @@ static const char *pivot_hint(int err)
 	return NULL;
 }
 
+/* When this process runs inside a chroot (a runtime started from a chroot'ed build or rescue
+ * system), the mount namespace's root mount lies above its root. pivot_root would then hang the new
+ * root below that mount, and the classic chroot breakout (B12) could climb out of the container to
+ * it. So first climb to the namespace's root, which is that same breakout done on purpose by our
+ * own code: chroot into the target without entering it, ".." until the top, chroot("."). Outside a
+ * chroot this ends where it started. */
+static int reroot_at_namespace_root(const char *dir, struct gph_err *e)
+{
+	if (chdir("/") < 0)
+		return gph_fail(e, errno, NULL, "chdir(\"/\")");
+	if (chroot(dir) < 0)
+		return gph_fail(e, errno, NULL, "chroot(\"%s\")", dir);
+	for (int i = 0; i < 256; i++)
+		if (chdir("..") < 0)
+			return gph_fail(e, errno, NULL, "chdir(\"..\")");
+	if (chroot(".") < 0)
+		return gph_fail(e, errno, NULL, "chroot(\".\") at the mount namespace's root");
+	/* that root may be a shared mount: pivot_root refuses those, and it must not propagate anyway */
+	if (mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) < 0)
+		return gph_fail(e, errno, NULL, "mount(\"none\", \"/\", NULL, MS_REC|MS_PRIVATE)");
+	return 0;
+}
+
 int gph_inside_pivot_root(const char *dir, struct gph_err *e)
 {
 	/* pivot_root(2) wants the new root to be a mount point: make it one by binding it onto itself. */
 	if (mount(dir, dir, "none", MS_BIND | MS_REC, NULL) < 0)
 		return gph_fail(e, errno, NULL, "mount(\"%s\", \"%s\", NULL, MS_BIND|MS_REC)", dir, dir);
-	if (chdir(dir) < 0) {
-		gph_fail(e, errno, NULL, "chdir(\"%s\")", dir);
+	/* a handle on the bind mount, which stays valid when the root moves */
+	int fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		gph_fail(e, errno, NULL, "open(\"%s\", O_PATH)", dir);
 		goto undo;
 	}
+	if (reroot_at_namespace_root(dir, e) < 0 || fchdir(fd) < 0) {
+		if (!e->msg[0])
+			gph_fail(e, errno, NULL, "fchdir(\"%s\")", dir);
+		close(fd);
+		return -1; /* the root moved: the bind mount cannot be undone by its old path */
+	}
+	close(fd);
 	/* pivot_root(".", "."): the old root ends up stacked on top of the new one at ".", where a lazy
 	 * unmount detaches it; no directory for the old root is needed inside the rootfs. */
-	if (syscall(SYS_pivot_root, ".", ".") < 0) {
-		gph_fail(e, errno, pivot_hint(errno), "pivot_root(\".\", \".\") in %s", dir);
-		goto undo;
-	}
+	if (syscall(SYS_pivot_root, ".", ".") < 0)
+		return gph_fail(e, errno, pivot_hint(errno), "pivot_root(\".\", \".\") in %s", dir);
 	if (umount2(".", MNT_DETACH) < 0)
 		return gph_fail(e, errno, NULL, "umount2(\".\", MNT_DETACH) of the old root");
 	if (chdir("/") < 0)
 		return gph_fail(e, errno, NULL, "chdir(\"/\")");
 	return 0;
 undo:
-	if (chdir("/") == 0)
-		umount2(dir, MNT_DETACH); /* best effort: only this private mount namespace sees it */
+	umount2(dir, MNT_DETACH); /* best effort: only this private mount namespace sees it */
 	return -1;
 }
 

@@ -119,8 +119,10 @@ t_chroot_escapes() {
 	local host_root
 	host_root=$(stat -c %d:%i /)
 	escape --chroot || return 1
-	if [ "$ESC_ROOT" != "$host_root" ] || [ -z "$ESC_HOST_NAMES" ]; then
-		fail "expected the breakout to reach the host's root ($host_root) under --chroot"
+	# It reaches the host's root, or a root above it when the tests themselves run in a chroot
+	# (a build chroot): either way it sees what only the host has.
+	if [ -z "$ESC_HOST_NAMES" ]; then
+		fail "expected the breakout to reach the host's root ($host_root, now at $ESC_ROOT) under --chroot"
 		show_last
 		return 1
 	fi
