@@ -394,7 +394,8 @@ cgroup_dirs() {
 	# List first, then decide which ids are foreign: a container another session creates in between
 	# is then either absent from the list or recognised as foreign, never counted as ours.
 	all=$(find /sys/fs/cgroup -mindepth 2 -type d -path '*/gophernetes/*' 2>/dev/null)
-	foreign=$(find /sys/fs/cgroup/memory -mindepth 2 -type d -path '*/gophernetes/*' 2>/dev/null |
+	# Foreign ids come from the same listing, so a container that ends in between cannot slip through.
+	foreign=$(printf '%s\n' "$all" | grep '^/sys/fs/cgroup/memory/' |
 		awk -v own="$own" 'index($0, own) != 1 { n = split($0, p, "/"); print "/" p[n] "$" }')
 	[ -n "$all" ] || return 0
 	printf '%s\n' "$all" |
