@@ -28,6 +28,12 @@ int gph_net_veth_configure_inside(const struct gph_veth *v, struct gph_err *e);
 /* Delete the host end if it still exists with the recorded ifindex and name (never a link we did
  * not make). Absent is success. */
 int gph_net_veth_delete(const struct gph_veth *v, struct gph_err *e);
+/* Move the calling process into a new network namespace with lo up; *saved is an fd of the one it
+ * was in (for gph_net_private_leave). On failure the caller is where it was. The new namespace
+ * goes when nothing uses it any more (its processes, e.g. a sandbox, are gone). */
+int gph_net_private_enter(int *saved, struct gph_err *e);
+/* Back into the namespace saved refers to; closes saved. */
+int gph_net_private_leave(int saved, struct gph_err *e);
 /* Append a readable dump of links, addresses and routes of the caller's namespace to buf. */
 int gph_net_describe(char *buf, size_t len, struct gph_err *e);
 

@@ -552,6 +552,11 @@ int gph_nat_publish(const char *id, const struct gph_bridge *b, struct in_addr c
 	    proto, host_port, s, ctr_port, id);
 	add(&t, "add rule " TABLE " output fib daddr type local %s dport %d dnat to %s:%d comment \"gph-ctr %s\"\n",
 	    proto, host_port, s, ctr_port, id);
+	/* Hairpin: a connection from the container to its own published port comes back to it with
+	 * its own address as the source, and its reply would stay inside, never un-DNATed: give
+	 * such connections the gateway's address (with hairpin mode on the port, gph_bridge_attach). */
+	add(&t, "add rule " TABLE " postrouting ip saddr %s ip daddr %s %s dport %d ct status dnat masquerade comment \"gph-ctr %s\"\n",
+	    s, s, proto, ctr_port, id);
 	/* Inserted: it must come before the bridge's drop of new connections into it. */
 	add(&t, "insert rule " TABLE " forward ip daddr %s oifname \"%s\" %s dport %d ct status dnat accept comment \"gph-ctr %s\"\n",
 	    s, b->name, proto, ctr_port, id);

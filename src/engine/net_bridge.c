@@ -14,6 +14,7 @@
 #include <netlink/netlink.h>
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
+#include <netlink/route/link/bridge.h>
 #include <netlink/route/link/veth.h>
 #include <netlink/route/route.h>
 
@@ -484,6 +485,27 @@ static int add_pair(struct nl_sock *sk, const char *name, int master, const stru
 	return r;
 }
 
+/* Hairpin mode on a port (RTM_SETLINK, AF_BRIDGE, IFLA_PROTINFO/IFLA_BRPORT_MODE): lets the bridge
+ * send a frame back out of the port it came in by. A container reaching its own published port
+ * through a host address needs it: br_netfilter applies the DNAT while the frame is still being
+ * bridged, and the new destination sits behind the very port the frame arrived on. */
+static int set_hairpin(struct nl_sock *sk, int ifindex, const char *name, struct gph_err *e)
+{
+	struct rtnl_link *l = rtnl_link_alloc();
+	int r = -NLE_NOMEM;
+	gph_bridge_tracef("RTM_SETLINK %s (AF_BRIDGE) hairpin on", name);
+	if (l) {
+		rtnl_link_set_ifindex(l, ifindex);
+		rtnl_link_set_family(l, AF_BRIDGE);
+		if ((r = rtnl_link_bridge_set_flags(l, RTNL_BRIDGE_HAIRPIN_MODE)) == 0)
+			r = rtnl_link_change(sk, l, l, 0);
+		rtnl_link_put(l);
+	}
+	if (r < 0)
+		return gph_net_fail(e, r, "a bridge port's flags need CAP_NET_ADMIN", "RTM_SETLINK %s hairpin on", name);
+	return 0;
+}
+
 int gph_bridge_attach(struct gph_veth *v, const char *id, pid_t pid, const struct gph_bridge *b,
 		      struct in_addr ctr_addr, struct gph_err *e)
 {
@@ -568,6 +590,13 @@ int gph_bridge_attach(struct gph_veth *v, const char *id, pid_t pid, const struc
 		goto out;
 	}
 	v->host_ifindex = rtnl_link_get_ifindex(l);
+	if (set_hairpin(sk, v->host_ifindex, v->host_if, e) < 0) {
+		gph_bridge_tracef("RTM_DELLINK %s", v->host_if);
+		rtnl_link_delete(sk, l);
+		v->host_if[0] = '\0';
+		v->host_ifindex = 0;
+		goto out;
+	}
 	v->host_addr = b->gateway;
 	v->prefix = b->prefix;
 	rc = 0;

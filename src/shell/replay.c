@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include "gph/cgroup.h"
 #include "gph/lesson.h"
+#include "gph/net.h"
 #include "shell.h"
 
 #define SHOW_MAX_LINES 40
@@ -187,6 +188,9 @@ done:
 	return res;
 }
 
+/* Set when replay cannot go on safely (e.g. it could not return to its network namespace). */
+static bool replay_abort;
+
 static enum outcome replay_one(const char *path, const char *rootfs, FILE *out)
 {
 	struct gph_lesson l;
@@ -212,9 +216,24 @@ static enum outcome replay_one(const char *path, const char *rootfs, FILE *out)
 			gph_lesson_free(&l);
 			return SKIPPED;
 		}
+	/* A network lesson changes the shell's own network namespace (host veth ends, a bridge,
+	 * nftables rules, ip_forward): replay, being a test, gives it a fresh one. */
+	int saved_net = -1;
+	for (int i = 0; i < l.n_needs; i++)
+		if (!strcmp(l.needs[i], "net") && gph_net_private_enter(&saved_net, &e) < 0) {
+			fprintf(out, "FAIL %s: cannot give the lesson a network namespace of its own\n", name);
+			gph_err_print(&e, out, "  error");
+			gph_lesson_free(&l);
+			return FAILED;
+		}
 	fflush(out);
 	res = run_lesson(&l, name, rootfs, out);
 	gph_lesson_free(&l);
+	if (saved_net >= 0 && gph_net_private_leave(saved_net, &e) < 0) {
+		gph_err_print(&e, out, "  error");
+		replay_abort = true;
+		res = FAILED;
+	}
 	fflush(out);
 	return res;
 }
@@ -228,7 +247,7 @@ int shell_replay(const char *rootfs, char *const *files, int n, FILE *out)
 		gph_err_print(&e, stderr, "error");
 		return 1;
 	}
-	for (int i = 0; i < n && !shell_stop_signal; i++)
+	for (int i = 0; i < n && !shell_stop_signal && !replay_abort; i++)
 		count[replay_one(files[i], rootfs, out)]++;
 	fprintf(out, "%d passed, %d failed", count[PASSED], count[FAILED]);
 	if (count[SKIPPED])

@@ -880,6 +880,12 @@ static int nat_scenario(void)
 	gph_bridge_trace(tf);
 	if (gph_net_lo_up(&e) < 0)
 		return failed("lo up", &e);
+	/* A new network namespace copies the machine's ip_forward (devconf_inherit_init_net=0): set
+	 * this private one's to 0, so that the runtime must be seen turning it on. */
+	int fwd = open("/proc/sys/net/ipv4/ip_forward", O_WRONLY | O_CLOEXEC);
+	if (fwd < 0 || write(fwd, "0", 1) != 1)
+		return oops("cannot set ip_forward=0 in the test's own network namespace");
+	close(fwd);
 	gph_bridge_init(&b, NULL, &e);
 	if (gph_bridge_ensure(&b, &created, &e) < 0)
 		return failed("ensure", &e);
@@ -983,13 +989,14 @@ static int nat_scenario(void)
 		}
 	}
 
-	/* Unpublish A: exactly A's rules go, B's stay. */
+	/* Unpublish A: exactly A's rules go, B's stay (its port element, DNAT in prerouting and output,
+	 * the forward accept and the hairpin masquerade: five). */
 	if (gph_nat_unpublish(ID_A, &e) < 0 || gph_nat_unpublish(ID_A, &e) < 0 ||
 	    gph_nat_describe(rules, sizeof rules, &e) < 0) {
 		failed("unpublish", &e);
 		goto out;
 	}
-	if (strstr(rules, ID_A) || count_str(rules, "comment \"gph-ctr " ID_B "\"") != 4 ||
+	if (strstr(rules, ID_A) || count_str(rules, "comment \"gph-ctr " ID_B "\"") != 5 ||
 	    count_str(rules, "comment \"gph-bridge gph0\"") != 6) {
 		oops("rules after unpublishing A:\n%s", rules);
 		goto out;

@@ -19,12 +19,12 @@ say() { echo "v2vm: $*" >&2; }
 die() { say "$*"; exit 1; }
 
 # Modules the tests need, by name; their dependencies are added before them.
-MODULES=${V2VM_MODULES:-"veth bridge overlay loop virtio_pci virtio_blk"}
+MODULES=${V2VM_MODULES:-"veth bridge overlay loop virtio_pci virtio_blk nf_tables nft_chain_nat nft_nat nft_masq nft_fib_ipv4 nft_ct br_netfilter"}
 # Host programs copied with their libraries (real ones: the tests rely on GNU/util-linux behaviour).
 TOOLS="bash sh env cat cp mv rm mkdir rmdir ln ls chmod chown touch mktemp basename dirname readlink
 realpath stat sort uniq comm cut head tail tr wc tee seq sleep date id timeout kill printf echo
 true false expr nproc du df sync od dd yes nice grep sed awk find xargs cmp diff ip unshare setpriv
-nsenter findmnt mount umount losetup blockdev pgrep pkill ps hostname flock taskset uptime free"
+nsenter findmnt mount umount losetup blockdev pgrep pkill ps hostname flock taskset uptime free nft"
 
 stage=$(mktemp -d "$(dirname "$outfile")/stage.XXXXXX")
 trap 'rm -rf "$stage"' EXIT
