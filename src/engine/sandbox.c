@@ -112,6 +112,10 @@ fail:
 	return -1;
 }
 
+/* A refusal of a step whose effect is already there: an error, but the sandbox is still what was
+ * asked for, so it does not block exec. */
+#define ALREADY (-2)
+
 static int refuse(struct gph_err *e, const char *step, const char *why, const char *hint)
 {
 	return gph_fail(e, 0, hint, "%s: %s", step, why);
@@ -323,8 +327,10 @@ static int apply_net(struct gph_sandbox *sb, const struct gph_step *st, char *ex
 		if (!(sb->ns & CLONE_NEWNET))
 			return refuse(e, st->text, "the inside end would land in the host's network namespace",
 				      "run `ns net` first");
-		if (sb->has_veth)
-			return refuse(e, st->text, "the sandbox is already connected", "`reset` starts over");
+		if (sb->has_veth) {
+			refuse(e, st->text, "the sandbox is already connected", "`reset` starts over");
+			return ALREADY;
+		}
 		if (st->net == GPH_NET_BRIDGE)
 			return apply_bridge(sb, st, extra, extra_len, e);
 		if (apply_veth(sb, e) < 0)
@@ -372,7 +378,7 @@ static int apply(struct gph_sandbox *sb, const struct gph_step *st, struct gph_e
 			gph_ns_flags_str(again, names, sizeof names);
 			refuse(e, st->text, "the sandbox already has its own namespace of this kind", NULL);
 			gph_err_hint(e, "already applied: %s (`reset` starts over)", names);
-			return -1;
+			return ALREADY;
 		}
 		if (sb->rooted && (st->ns_flags & CLONE_NEWNS))
 			return refuse(e, st->text, "apply `ns mnt` before chroot/pivot_root",
@@ -395,10 +401,12 @@ static int apply(struct gph_sandbox *sb, const struct gph_step *st, struct gph_e
 		break;
 	case GPH_STEP_CHROOT:
 	case GPH_STEP_PIVOT_ROOT:
-		if (sb->rooted)
-			return refuse(e, st->text, sb->pivoted ? "the root was already changed with pivot_root"
-							       : "the root was already changed with chroot",
-				      "`reset` starts a new sandbox");
+		if (sb->rooted) {
+			refuse(e, st->text, sb->pivoted ? "the root was already changed with pivot_root"
+							: "the root was already changed with chroot",
+			       "`reset` starts a new sandbox");
+			return ALREADY;
+		}
 		if (st->kind == GPH_STEP_PIVOT_ROOT && !(sb->ns & CLONE_NEWNS))
 			return refuse(e, st->text, "pivot_root changes the mount namespace, which is the host's",
 				      "run `ns mnt` first");
@@ -420,10 +428,12 @@ static int apply(struct gph_sandbox *sb, const struct gph_step *st, struct gph_e
 		if (apply_cgroup(sb, st, extra, sizeof extra, e) < 0)
 			return -1;
 		break;
-	case GPH_STEP_NET:
-		if (apply_net(sb, st, extra, sizeof extra, e) < 0)
-			return -1;
+	case GPH_STEP_NET: {
+		int r = apply_net(sb, st, extra, sizeof extra, e);
+		if (r < 0)
+			return r;
 		break;
+	}
 	}
 	log_step(sb, st, extra);
 	return 0;
@@ -449,7 +459,8 @@ int gph_sandbox_apply(struct gph_sandbox *sb, const struct gph_step *st, struct 
 	if (rc < 0) {
 		gph_err_wrap(e, "step `%s`: ", st->text);
 		/* B29: a failed step blocks exec until that command succeeds (or `reset`). */
-		gph_sandbox_mark_failed(sb, st->text);
+		if (rc != ALREADY)
+			gph_sandbox_mark_failed(sb, st->text);
 		return -1;
 	}
 	if (sb->failed_step[0] && same_command(sb->failed_step, st->text))

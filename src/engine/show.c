@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <sys/wait.h>
+#include <arpa/inet.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -297,11 +298,29 @@ static int show_net(struct gph_sandbox *sb, FILE *out, struct gph_err *e)
 	if (holder_info(sb, info, sizeof info, e) < 0)
 		return -1;
 	const char *net = strchr(info, '\n');
-	fprintf(out, "network namespace of the sandbox (netlink dump from inside):\n%s", net ? net + 1 : "");
+	fprintf(out, "%s (netlink dump from inside):\n%s",
+		sb->ns & CLONE_NEWNET ? "network namespace of the sandbox"
+				      : "network namespace shared with this process (no `ns net` yet)",
+		net ? net + 1 : "");
 	if (sb->has_veth) {
 		unsigned idx = if_nametoindex(sb->veth.host_if);
 		fprintf(out, "host end: %s %s\n", sb->veth.host_if,
 			idx == (unsigned)sb->veth.host_ifindex ? "present in this network namespace" : "gone");
+	}
+	if (sb->has_bridge) {
+		int ports = 0;
+		struct gph_err ign;
+		char ip[INET_ADDRSTRLEN], gw[INET_ADDRSTRLEN];
+		inet_ntop(AF_INET, &sb->bridge_ip, ip, sizeof ip);
+		inet_ntop(AF_INET, &sb->bridge.gateway, gw, sizeof gw);
+		if (gph_bridge_ports(&sb->bridge, &ports, &ign) == 0)
+			fprintf(out, "bridge %s (this side): gateway %s/%d, %d port(s); this sandbox is %s\n", sb->bridge.name,
+				gw, sb->bridge.prefix, ports, ip);
+		if (sb->nat || sb->n_ports > 0) {
+			static char rules[16384];
+			if (gph_nat_describe(rules, sizeof rules, &ign) == 0 && rules[0])
+				fprintf(out, "nftables rules of gophernetes (this side):\n%s", rules);
+		}
 	}
 	return 0;
 }

@@ -144,8 +144,9 @@ step_leftovers() {
 			echo "  cgroups left below $d:"; find "$d" -mindepth 1 -type d | sed 's/^/    /'; ok=1
 		fi
 	done
-	if [ -d /run/gophernetes ] && [ -n "$(find /run/gophernetes -mindepth 1 -maxdepth 1)" ]; then
-		echo "  state left in /run/gophernetes: $(find /run/gophernetes -mindepth 1 -maxdepth 1 -printf '%f ')"; ok=1
+	# An empty ipam directory is the allocation files' home (and lock), not a leftover.
+	if [ -d /run/gophernetes ] && [ -n "$(find /run/gophernetes -mindepth 1 -maxdepth 1 ! -empty)" ]; then
+		echo "  state left in /run/gophernetes: $(find /run/gophernetes -mindepth 1 -maxdepth 1 ! -empty -printf '%f ')"; ok=1
 	fi
 	links=$(ip -o link show | awk -F': ' '{ print $2 }' | grep -vx lo)
 	[ -z "$links" ] || { echo "  links left in the VM's network namespace: $links"; ok=1; }
