@@ -4,14 +4,14 @@
 #   make check    unit tests, integration tests, lesson replay, then the same under ASan+UBSan, then
 #                 the integration tests again on a pure cgroup v2 kernel booted in qemu (make check-v2)
 CC      ?= gcc
-PKGS    := gcc libc6-dev libreadline-dev libnl-3-dev libnl-route-3-dev libnftables-dev libcap-dev check busybox-static pkg-config
+PKGS    := gcc libc6-dev libreadline-dev libnl-3-dev libnl-route-3-dev libnftables-dev libseccomp-dev libcap-dev check busybox-static pkg-config
 TESTPKGS := iproute2 procps util-linux mount time nftables
 BUILD   ?= build
 SAN     ?=
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -Iinclude $(SAN)
 NL_CFLAGS = $(shell pkg-config --cflags libnl-route-3.0 2>/dev/null)
-NL_LIBS   = $(shell pkg-config --libs libnl-route-3.0 2>/dev/null) -lm
+NL_LIBS   = $(shell pkg-config --libs libnl-route-3.0 2>/dev/null) -lcap -lm
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null)
 LDFLAGS += $(SAN)
 
@@ -77,10 +77,19 @@ $(BUILD)/probe: tests/probe/probe.c
 
 BINS = $(BUILD)/gophernetes $(BUILD)/gophernetes-shell
 
+# Escape helpers for the hardening tests: one static 64-bit, one 32-bit (assembled, no multilib).
+$(BUILD)/escape: tests/probe/escape.c
+	@mkdir -p $(BUILD)
+	$(CC) -std=gnu11 -Wall -Wextra -Werror -O2 -static -o $@ $<
+
+$(BUILD)/escape32: tests/probe/escape32.S
+	@mkdir -p $(BUILD)
+	as --32 -o $(BUILD)/escape32.o $< && ld -m elf_i386 -static -o $@ $(BUILD)/escape32.o
+
 unit: $(BUILD)/unit-tests
 	$(BUILD)/unit-tests
 
-integration: $(BINS) rootfs/bin/busybox test-deps $(BUILD)/probe
+integration: $(BINS) rootfs/bin/busybox test-deps $(BUILD)/probe $(BUILD)/escape $(BUILD)/escape32
 	GPH_BIN=$(BUILD) tests/integration/run-all.sh
 
 lessons: $(BINS) rootfs/bin/busybox

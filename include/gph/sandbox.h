@@ -18,6 +18,7 @@
 #include <sys/types.h>
 #include "gph/cgroup.h"
 #include "gph/error.h"
+#include "gph/harden.h"
 #include "gph/bridge.h"
 #include "gph/net.h"
 #include "gph/step.h"
@@ -70,6 +71,14 @@ struct gph_exec_opts {
 	int stdio[3];               /* without tty: the command's stdin, stdout, stderr */
 	int stop_timeout;           /* seconds from a forwarded SIGTERM/SIGINT to SIGKILL (0: 10) */
 	bool forward_signals;       /* SIGINT/TERM/HUP/QUIT to this process go to the container */
+	/* The command's privileges. harden false: full root, as the sandbox process itself has (the
+	 * shell's default, and --privileged). harden true: the capability sets in caps, masked and
+	 * read-only /proc and /sys paths (with a mount namespace of the sandbox's own), and, when
+	 * asked, no_new_privs and the default seccomp profile. */
+	bool harden;
+	struct gph_caps caps;
+	bool no_new_privs;
+	bool seccomp;
 };
 
 struct gph_exec_result {

@@ -46,6 +46,10 @@ static void usage(FILE *f)
 	      "      --no-tty         no pseudo-terminal even when stdin is a terminal\n"
 	      "  --stop-timeout SECS  after forwarding SIGTERM/SIGINT, SIGKILL after SECS (default 10)\n"
 	      "  --cgroup-parent PATH create the cgroup under PATH instead of <own cgroup>/gophernetes\n"
+	      "  --privileged         all capabilities, no masked paths, no seccomp, no no_new_privs\n"
+	      "  --cap-add CAP, --cap-drop CAP|ALL   change the default capability set (capabilities(7))\n"
+	      "  --no-new-privileges=false   let setuid binaries and file capabilities raise privileges\n"
+	      "  --seccomp=unconfined no system-call filter (default: the default profile)\n"
 	      "  -v                   print each step as it is applied\n"
 	      "  --trace              -v, plus the netlink requests and nftables rules each step sends\n"
 	      "  -q                   print nothing but errors\n"
@@ -67,6 +71,9 @@ struct run_opts {
 	const char *ports[16];
 	int n_ports;
 	bool chroot, init, verbose, quiet, trace;
+	bool privileged, no_nnp, no_seccomp;
+	const char *cap_add[16], *cap_drop[16];
+	int n_add, n_drop;
 	int tty; /* -1 auto, 0 no, 1 yes */
 	int stop_timeout;
 };
@@ -216,7 +223,8 @@ static int build_plan(const struct run_opts *o, struct plan *p, int *ns_flags, s
 static int parse_opts(int argc, char **argv, struct run_opts *o, struct gph_err *e)
 {
 	enum { O_ROOTFS = 256, O_HOSTNAME, O_NAME, O_MEMORY, O_NET, O_NS, O_CHROOT, O_INIT, O_NOTTY, O_STOP, O_CGP,
-	       O_SWAP, O_CPUS, O_CPUW, O_CPUSET, O_PIDS, O_IOW, O_RBPS, O_WBPS, O_BRIDGE, O_SUBNET, O_IP, O_TRACE };
+	       O_SWAP, O_CPUS, O_CPUW, O_CPUSET, O_PIDS, O_IOW, O_RBPS, O_WBPS, O_BRIDGE, O_SUBNET, O_IP, O_TRACE,
+	       O_PRIV, O_CAPADD, O_CAPDROP, O_NNP, O_SECCOMP };
 	static const struct option lo[] = {
 		{"rootfs", required_argument, 0, O_ROOTFS}, {"hostname", required_argument, 0, O_HOSTNAME},
 		{"name", required_argument, 0, O_NAME},     {"memory", required_argument, 0, O_MEMORY},
@@ -229,7 +237,10 @@ static int parse_opts(int argc, char **argv, struct run_opts *o, struct gph_err 
 		{"pids-limit", required_argument, 0, O_PIDS}, {"io-weight", required_argument, 0, O_IOW},
 		{"device-read-bps", required_argument, 0, O_RBPS}, {"device-write-bps", required_argument, 0, O_WBPS},
 		{"bridge", required_argument, 0, O_BRIDGE}, {"subnet", required_argument, 0, O_SUBNET},
-		{"ip", required_argument, 0, O_IP},         {"trace", no_argument, 0, O_TRACE},         {"publish", required_argument, 0, 'p'},
+		{"ip", required_argument, 0, O_IP},         {"trace", no_argument, 0, O_TRACE},
+		{"privileged", no_argument, 0, O_PRIV},     {"cap-add", required_argument, 0, O_CAPADD},
+		{"cap-drop", required_argument, 0, O_CAPDROP},
+		{"no-new-privileges", optional_argument, 0, O_NNP}, {"seccomp", required_argument, 0, O_SECCOMP},         {"publish", required_argument, 0, 'p'},
 		{"help", no_argument, 0, 'h'},              {0, 0, 0, 0},
 	};
 	memset(o, 0, sizeof *o);
@@ -284,6 +295,35 @@ static int parse_opts(int argc, char **argv, struct run_opts *o, struct gph_err 
 		case O_SUBNET: o->subnet = optarg; break;
 		case O_IP: o->ip = optarg; break;
 		case O_TRACE: o->trace = o->verbose = true; break;
+		case O_PRIV: o->privileged = true; break;
+		case O_CAPADD:
+		case O_CAPDROP:
+			if (gph_caps_parse_name(optarg) == -1)
+				return gph_fail(e, 0, "a capability name such as NET_ADMIN or CAP_NET_ADMIN, or ALL (see capabilities(7))",
+						"%s: unknown capability \"%s\"", c == O_CAPADD ? "--cap-add" : "--cap-drop", optarg);
+			if ((c == O_CAPADD ? o->n_add : o->n_drop) == 16)
+				return gph_fail(e, 0, NULL, "at most 16 --cap-add and 16 --cap-drop");
+			if (c == O_CAPADD)
+				o->cap_add[o->n_add++] = optarg;
+			else
+				o->cap_drop[o->n_drop++] = optarg;
+			break;
+		case O_NNP:
+			if (!optarg || strcmp(optarg, "true") == 0)
+				o->no_nnp = false;
+			else if (strcmp(optarg, "false") == 0)
+				o->no_nnp = true;
+			else
+				return gph_fail(e, 0, "--no-new-privileges=true or =false", "--no-new-privileges: bad value \"%s\"",
+						optarg);
+			break;
+		case O_SECCOMP:
+			if (strcmp(optarg, "unconfined") == 0)
+				o->no_seccomp = true;
+			else if (strcmp(optarg, "default") != 0)
+				return gph_fail(e, 0, "--seccomp=default or --seccomp=unconfined", "--seccomp: unknown profile \"%s\"",
+						optarg);
+			break;
 		case 'p':
 			if (o->n_ports == 16)
 				return gph_fail(e, 0, NULL, "at most 16 published ports");
@@ -385,6 +425,20 @@ int gph_cmd_run(int argc, char **argv)
 	bool tty = o.tty == 1 || (o.tty == -1 && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO));
 	struct gph_exec_opts x = {.argv = argv + first, .tty = tty, .init = o.init, .stdio = {0, 1, 2},
 				  .stop_timeout = o.stop_timeout, .forward_signals = true};
+	/* The default policy (README "Security defaults"): Docker's capabilities without MKNOD, no
+	 * new privileges, the default seccomp profile, masked /proc and /sys paths. --privileged: none. */
+	if (!o.privileged) {
+		x.harden = true;
+		gph_caps_default(&x.caps);
+		for (int i = 0; i < o.n_drop; i++)
+			if (gph_caps_drop(&x.caps, o.cap_drop[i], &e) < 0)
+				goto out;
+		for (int i = 0; i < o.n_add; i++)
+			if (gph_caps_add(&x.caps, o.cap_add[i], &e) < 0)
+				goto out;
+		x.no_new_privs = !o.no_nnp;
+		x.seccomp = !o.no_seccomp;
+	}
 	struct gph_exec_result r;
 	if (gph_sandbox_exec(&sb, &x, &r, &e) < 0) {
 		if (r.exec_failed)

@@ -10,7 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <linux/magic.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -128,6 +132,10 @@ static void run_init(char **argv, char **env, int errpipe)
 		exec_or_report(argv, env, errpipe);
 	}
 	close(errpipe);
+	/* The init is runtime code living inside the container: it keeps no descriptor of ours (the
+	 * sandbox socket among them) and cannot be ptraced or dumped by the container's root. */
+	syscall(SYS_close_range, 3, ~0U, 0);
+	prctl(PR_SET_DUMPABLE, 0);
 	gph_set_title("gph-init");
 	for (;;) {
 		siginfo_t si;
@@ -150,6 +158,24 @@ static void run_init(char **argv, char **env, int errpipe)
 	}
 }
 
+/* Masked and read-only /proc and /sys paths, on the procfs and sysfs this command sees (in its own
+ * mount namespace, after /proc was remounted for its PID namespace). */
+static int apply_masks(const struct hreq *rq, struct gph_err *e)
+{
+	struct statfs sf;
+	struct stat st;
+	struct gph_paths_where w = {.host_mntns = rq->host_mntns};
+	if (statfs("/proc", &sf) == 0 && sf.f_type == PROC_SUPER_MAGIC)
+		w.proc = "/proc";
+	if (statfs("/sys", &sf) == 0 && sf.f_type == SYSFS_MAGIC)
+		w.sys = "/sys";
+	if (stat("/dev/null", &st) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3))
+		w.dev_null = "/dev/null";
+	if (!w.proc && !w.sys)
+		return 0;
+	return gph_paths_apply(&w, NULL, 0, e);
+}
+
 void gph_exec_child(int sock, const struct hreq *rq, const int *fds, int nfds, int errpipe)
 {
 	struct gph_err e;
@@ -157,6 +183,8 @@ void gph_exec_child(int sock, const struct hreq *rq, const int *fds, int nfds, i
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	reset_signals();
 	if (rq->new_pidns && gph_inside_refresh_proc(&e) < 0)
+		fail(errpipe, 125, &e);
+	if (rq->masks && apply_masks(rq, &e) < 0)
 		fail(errpipe, 125, &e);
 	/* Undo the holder's OOM immunity: the command must be killable. */
 	int fd = openat(gph_holder_procfd, "self/oom_score_adj", O_WRONLY | O_CLOEXEC);
@@ -244,6 +272,18 @@ void gph_exec_child(int sock, const struct hreq *rq, const int *fds, int nfds, i
 	if (chdir("/") < 0) {
 		gph_fail(&e, errno, NULL, "chdir(\"/\")");
 		fail(errpipe, 125, &e);
+	}
+	/* Last, the privileges. With no_new_privs the filter can be installed after the capabilities
+	 * are gone; without it, installing a filter needs CAP_SYS_ADMIN, so it goes first. */
+	if (rq->harden) {
+		int rc = 0;
+		if (rq->nnp)
+			rc = gph_nnp_apply(&e) < 0 || gph_caps_apply(&rq->caps, &e) < 0 ||
+			     (rq->seccomp && gph_seccomp_load(&rq->prog, &e) < 0);
+		else
+			rc = (rq->seccomp && gph_seccomp_load(&rq->prog, &e) < 0) || gph_caps_apply(&rq->caps, &e) < 0;
+		if (rc)
+			fail(errpipe, 125, &e);
 	}
 	char *argv[rq->argc + 1], *env[rq->envc + 1];
 	unpack(rq, argv, env);

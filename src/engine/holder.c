@@ -54,12 +54,14 @@ static void do_exec(int sock, const int *fds, int nfds)
 		reply(sock, NULL, 0);
 		return;
 	}
-	unsigned long long flags = req.new_pidns ? (CLONE_NEWPID | CLONE_NEWNS) : 0;
+	/* A mount namespace per exec when /proc needs remounting or paths get masked: both stay with
+	 * this command and never touch the sandbox's own mounts. */
+	unsigned long long flags = req.new_pidns ? (CLONE_NEWPID | CLONE_NEWNS) : req.masks ? CLONE_NEWNS : 0;
 	pid_t pid = clone3_fork(flags);
 	if (pid < 0) {
 		rep.rc = gph_fail(&rep.err, errno,
 				  errno == ENOSYS ? "clone3 needs Linux 5.3 or later" : NULL,
-				  "clone3(%s)", req.new_pidns ? "CLONE_NEWPID|CLONE_NEWNS" : "0");
+				  "clone3(%s)", req.new_pidns ? "CLONE_NEWPID|CLONE_NEWNS" : req.masks ? "CLONE_NEWNS" : "0");
 		close(ep[0]);
 		close(ep[1]);
 		reply(sock, NULL, 0);
@@ -115,6 +117,7 @@ int gph_holder_procfd = -1;
 void gph_holder_main(int sock)
 {
 	gph_set_title("gophernetes-sbx");
+	gph_caps_warm(); /* libcap's one-time set-up here, not in every exec child */
 	/* A session of its own: ^C at the shell's prompt goes to the terminal's foreground group,
 	 * which must not include the sandbox. */
 	if (setsid() < 0)

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 #include "gph/error.h"
+#include "gph/harden.h"
 #include "gph/net.h"
 #include "gph/sandbox.h"
 #include "gph/step.h"
@@ -27,6 +28,11 @@ struct hreq {
 	bool new_pidns;
 	bool tty;
 	bool init;
+	/* the command's privileges (see gph_exec_opts) */
+	bool harden, masks, nnp, seccomp;
+	uint64_t host_mntns;        /* the runtime's mount namespace: masks are refused there */
+	struct gph_caps caps;
+	struct gph_seccomp_prog prog;
 	int argc, envc;
 	char args[HREQ_ARGBUF];     /* argv then env, each NUL-terminated */
 };

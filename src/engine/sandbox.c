@@ -112,6 +112,9 @@ fail:
 	return -1;
 }
 
+/* Compiled seccomp programs, one file per capability set: a cache, not state (gc leaves it). */
+#define GPH_SECCOMP_CACHE "/run/gophernetes-cache"
+
 /* A refusal of a step whose effect is already there: an error, but the sandbox is still what was
  * asked for, so it does not block exec. */
 #define ALREADY (-2)
@@ -536,6 +539,20 @@ int gph_sandbox_exec(struct gph_sandbox *sb, const struct gph_exec_opts *x, stru
 	req.new_pidns = sb->pid_ns;
 	req.tty = x->tty;
 	req.init = x->init;
+	if (x->harden) {
+		req.harden = true;
+		req.caps = x->caps;
+		req.nnp = x->no_new_privs;
+		/* Masks need a mount namespace of the sandbox's own: never on the host's mounts. */
+		req.masks = (sb->ns & CLONE_NEWNS) != 0;
+		req.host_mntns = gph_mntns_id();
+		if (x->seccomp) {
+			/* Compiled here (and cached), installed by the exec child with one prctl. */
+			if (gph_seccomp_prepare(x->caps.bounding, GPH_SECCOMP_CACHE, &req.prog, e) < 0)
+				return -1;
+			req.seccomp = true;
+		}
+	}
 	int rc;
 	pack_args(x->argv, env, e, &rc);
 	if (rc < 0)

@@ -7,7 +7,8 @@
 # The IO case needs a block device: GPH_TEST_BLOCKDEV when set (the v2 VM lane passes a spare
 # virtio disk), otherwise a loop device on a 64 MiB file in the test's temp dir, detached at the
 # end of the case and, whatever happens, on exit. The container has its own /dev without the
-# host's disks, so it makes the node itself (mknod in its /dev tmpfs) and reads it with O_DIRECT.
+# host's disks, so it makes the node itself (mknod in its /dev tmpfs, with --cap-add MKNOD: the
+# default capability set has no MKNOD) and reads it with O_DIRECT.
 # shellcheck disable=SC2016,SC2317  # container commands are single-quoted on purpose; cases run via tcase
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -423,14 +424,14 @@ t_device_read_bps() {
 	# (the page cache cannot hide the throttle).
 	read_cmd="mknod /dev/gph-disk b $MAJ $MIN && dd if=/dev/gph-disk of=/dev/null bs=256k count=16 iflag=direct && echo read-done"
 	t0=$(now_ms)
-	gph_run run --rootfs "$R" /bin/sh -c "$read_cmd"
+	gph_run run --rootfs "$R" --cap-add MKNOD /bin/sh -c "$read_cmd"
 	t1=$(now_ms)
 	base=$((t1 - t0))
 	expect_rc 0 || return 1
 	expect_line read-done || return 1
 
 	t0=$(now_ms)
-	bg_start io lim-io --device-read-bps "$DEV:1M" --device-write-bps "$DEV:2M" /bin/sh -c "$read_cmd" || return 1
+	bg_start io lim-io --cap-add MKNOD --device-read-bps "$DEV:1M" --device-write-bps "$DEV:2M" /bin/sh -c "$read_cmd" || return 1
 	if [ "$MODE" = v2 ]; then
 		f=$(cg_file io io.max)
 		line=$(grep "^$MAJ:$MIN " "$f")

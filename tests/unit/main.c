@@ -9,6 +9,7 @@ int main(void)
 	srunner_add_suite(sr, suite_net());
 	srunner_add_suite(sr, suite_limits());
 	srunner_add_suite(sr, suite_bridge());
+	srunner_add_suite(sr, suite_harden());
 	srunner_add_suite(sr, suite_step());
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);

@@ -8,5 +8,6 @@ Suite *suite_cgroup(void);  /* tests/unit/test_cgroup.c: mode detection, fixture
 Suite *suite_net(void);     /* tests/unit/test_net.c: name choice, free /30, veth round trip */
 Suite *suite_limits(void);  /* tests/unit/test_limits.c: CPUs, counts, CPU lists, DEV:RATE, weights */
 Suite *suite_bridge(void);  /* tests/unit/test_bridge.c: CIDR, IPAM, bridge + NAT in private namespaces */
+Suite *suite_harden(void);  /* tests/unit/test_harden.c: capabilities, seccomp (both x86 ABIs), masked paths */
 Suite *suite_step(void);    /* tests/unit/test_step.c: command table, step parsing */
 #endif

@@ -77,8 +77,8 @@ for a in $("$bb" --list); do
 done
 
 # The project, laid out as in the repository.
-for f in gophernetes gophernetes-shell probe; do
-	[ -x "$bin/$f" ] || die "$bin/$f missing (make; make $bin/probe)"
+for f in gophernetes gophernetes-shell probe escape escape32; do
+	[ -x "$bin/$f" ] || die "$bin/$f missing (make; make $bin/probe $bin/escape $bin/escape32)"
 	mkdir -p "$stage/gph/build"
 	cp "$bin/$f" "$stage/gph/build/$f"
 	add_elf "$bin/$f"
