@@ -15,12 +15,12 @@ enum gph_step_kind {
 	GPH_STEP_PIVOT_ROOT,  /* pivot_root DIR                       */
 	GPH_STEP_MOUNT,       /* mount proc|sys|dev [PATH], mount tmpfs PATH */
 	GPH_STEP_CGROUP,      /* cgroup mem|swap|cpu|cpuweight|cpuset|pids|io ... */
-	GPH_STEP_NET,         /* net veth | bridge [NAME] [subnet CIDR] [ip ADDR] | nat | port H:C[/proto] */
+	GPH_STEP_NET,         /* net none | veth | bridge [NAME] [subnet CIDR] [ip ADDR] | nat | port H:C[/proto] */
 };
 
 enum gph_mount_what { GPH_MOUNT_PROC, GPH_MOUNT_SYS, GPH_MOUNT_DEV, GPH_MOUNT_TMPFS };
 
-enum gph_net_mode { GPH_NET_VETH, GPH_NET_BRIDGE, GPH_NET_NAT, GPH_NET_PORT };
+enum gph_net_mode { GPH_NET_NONE, GPH_NET_VETH, GPH_NET_BRIDGE, GPH_NET_NAT, GPH_NET_PORT };
 
 enum gph_cg_res {
 	GPH_RES_MEM,        /* cgroup mem SIZE            bytes                      */

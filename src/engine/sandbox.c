@@ -325,6 +325,15 @@ static int apply_net(struct gph_sandbox *sb, const struct gph_step *st, char *ex
 		     struct gph_err *e)
 {
 	switch (st->net) {
+	case GPH_NET_NONE:
+		/* Nothing to create: the state `ns net` left (lo only) is the "none" network. */
+		if (!(sb->ns & CLONE_NEWNET))
+			return refuse(e, st->text, "without `ns net` the sandbox shares the host's network",
+				      "run `ns net` first");
+		if (sb->has_veth)
+			return refuse(e, st->text, "the sandbox is already connected", "`reset` starts over");
+		snprintf(extra, extra_len, " (only lo: nothing in or out)");
+		return 0;
 	case GPH_NET_VETH:
 	case GPH_NET_BRIDGE:
 		if (!(sb->ns & CLONE_NEWNET))

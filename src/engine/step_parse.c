@@ -161,13 +161,17 @@ static int parse_port(const char *arg, struct gph_step *s, struct gph_err *e)
 	return 0;
 }
 
-/* net veth | net bridge [NAME] [subnet CIDR] [ip ADDR] | net nat | net port HOST:CTR[/proto] */
+/* net none | veth | bridge [NAME] [subnet CIDR] [ip ADDR] | nat | port HOST:CTR[/proto] */
 static int parse_net(int argc, char **argv, struct gph_step *s, struct gph_err *e)
 {
 	s->kind = GPH_STEP_NET;
 	const char *what = argc > 1 ? argv[1] : "";
 	if (argc == 2 && strcmp(what, "veth") == 0) {
 		s->net = GPH_NET_VETH;
+		return 0;
+	}
+	if (argc == 2 && strcmp(what, "none") == 0) {
+		s->net = GPH_NET_NONE;
 		return 0;
 	}
 	if (argc == 2 && strcmp(what, "nat") == 0) {

@@ -7,7 +7,7 @@
 static const char *const ns_words[] = {"pid", "uts", "mnt", "ipc", "net", "cgroup", "mount", NULL};
 static const char *const mount_words[] = {"proc", "sys", "dev", "tmpfs", NULL};
 static const char *const cgroup_words[] = {"mem", "swap", "cpu", "cpuweight", "cpuset", "pids", "io", NULL};
-static const char *const net_words[] = {"veth", "bridge", "nat", "port", NULL};
+static const char *const net_words[] = {"none", "veth", "bridge", "nat", "port", NULL};
 static const char *const show_words[] = {"ns", "mounts", "cgroup", "net", "all", NULL};
 
 const struct gph_cmd_def gph_cmds[] = {
@@ -107,8 +107,9 @@ const struct gph_cmd_def gph_cmds[] = {
 	 "When memory reaches the limit and reclaim fails, the OOM killer kills a process in the cgroup and\n"
 	 "counts it (memory.events oom_kill on v2, memory.oom_control oom_kill on v1).",
 	 "cgroups(7), Documentation/admin-guide/cgroup-v2.rst", cgroup_words, false, true},
-	{"net", "net veth | bridge [NAME] [subnet CIDR] [ip ADDR] | nat | port HOST:CTR[/tcp|udp]",
+	{"net", "net none | veth | bridge [NAME] [subnet CIDR] [ip ADDR] | nat | port HOST:CTR[/tcp|udp]",
 	 "connect the sandbox's network namespace to the host (needs `ns net`)",
+	 "  none    no connection: only lo, which `ns net` already brought up (what `run` does by default)\n"
 	 "  veth    a virtual ethernet pair: one end stays on the host (gph-XXXXXXXX, 10.200.N.1/30), the\n"
 	 "          other becomes eth0 inside (10.200.N.2/30) with a default route via the host end\n"
 	 "  bridge  as Docker's default network: a bridge (gph0, 10.88.0.0/16, gateway 10.88.0.1) made on\n"

@@ -124,6 +124,9 @@ START_TEST(cgroup_and_net)
 	ck_assert_int_eq(s.bytes, -1);
 	char *pids0[] = {"cgroup", "pids", "0", NULL};
 	ck_assert_int_eq(parse(&s, &e, 3, pids0), -1);
+	char *none[] = {"net", "none", NULL};
+	ck_assert_int_eq(parse(&s, &e, 2, none), 0);
+	ck_assert_int_eq(s.net, GPH_NET_NONE);
 	char *veth[] = {"net", "veth", NULL};
 	ck_assert_int_eq(parse(&s, &e, 2, veth), 0);
 	ck_assert_int_eq(s.kind, GPH_STEP_NET);
