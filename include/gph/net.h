@@ -2,6 +2,7 @@
 #ifndef GPH_NET_H
 #define GPH_NET_H
 #include <net/if.h>
+#include <stdbool.h>
 #include <netinet/in.h>
 #include <sys/types.h>
 #include "gph/error.h"
@@ -54,6 +55,10 @@ int gph_net_pick_block(const struct gph_net_used *used, size_t n, struct in_addr
  * errno of a failed request (libnl folds several into one code); free it with nl_socket_free(). */
 struct nl_sock;
 struct nl_sock *gph_net_sock(struct gph_err *e);
+/* RTM_NEWADDR ip/prefix on link ifindex (named ifname in messages and the trace); exist_ok: an
+ * address already there is success (parallel callers setting up the same bridge). */
+int gph_net_addr_add(struct nl_sock *sk, int ifindex, const char *ifname, struct in_addr ip, int prefix,
+		     bool exist_ok, struct gph_err *e);
 /* gph_fail for a libnl result nlerr (< 0): errnum is the kernel's errno when known. */
 int gph_net_fail(struct gph_err *e, int nlerr, const char *hint, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));

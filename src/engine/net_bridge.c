@@ -163,33 +163,6 @@ static int read_ipv4(struct nl_sock *sk, int ifindex, struct in_addr want, int w
 	return found;
 }
 
-static int add_addr(struct nl_sock *sk, int ifindex, const char *ifname, struct in_addr ip, int prefix,
-		    struct gph_err *e)
-{
-	struct rtnl_addr *a = rtnl_addr_alloc();
-	struct nl_addr *local = nl_addr_build(AF_INET, &ip, sizeof ip);
-	char s[INET_ADDRSTRLEN];
-	int r = -NLE_NOMEM;
-	ip_str(ip, s);
-	gph_bridge_tracef("RTM_NEWADDR %s %s/%d", ifname, s, prefix);
-	if (a && local) {
-		nl_addr_set_prefixlen(local, prefix);
-		rtnl_addr_set_ifindex(a, ifindex);
-		if ((r = rtnl_addr_set_local(a, local)) == 0) {
-			rtnl_addr_set_prefixlen(a, prefix);
-			r = rtnl_addr_add(sk, a, 0);
-		}
-	}
-	if (local)
-		nl_addr_put(local);
-	if (a)
-		rtnl_addr_put(a);
-	if (r == -NLE_EXIST)
-		return 0; /* a parallel caller put the same address there first */
-	if (r < 0)
-		return gph_net_fail(e, r, "", "rtnl_addr_add(\"%s\", %s/%d)", ifname, s, prefix);
-	return 0;
-}
 
 /* Delete ifindex if it still carries name (so never a link someone else made meanwhile). */
 static void delete_link(struct nl_sock *sk, int ifindex, const char *name)
@@ -357,7 +330,7 @@ static int adopt(struct nl_sock *sk, struct rtnl_link *l, struct gph_bridge *b, 
 		struct gph_bridge d = *b;
 		if (!explicit && gph_bridge_set_subnet(&d, GPH_BRIDGE_SUBNET, e) < 0)
 			return -1;
-		if (add_addr(sk, ifindex, b->name, d.gateway, d.prefix, e) < 0)
+		if (gph_net_addr_add(sk, ifindex, b->name, d.gateway, d.prefix, true, e) < 0)
 			return -1;
 		found = read_ipv4(sk, ifindex, d.subnet, d.prefix, &ip, &prefix, e);
 		if (found < 0)
@@ -437,7 +410,7 @@ int gph_bridge_ensure(struct gph_bridge *b, bool *created, struct gph_err *e)
 		int ifindex = rtnl_link_get_ifindex(l);
 		rtnl_link_put(l);
 		if (set_alias(sk, ifindex, want.name, e) < 0 ||
-		    add_addr(sk, ifindex, want.name, want.gateway, want.prefix, e) < 0) {
+		    gph_net_addr_add(sk, ifindex, want.name, want.gateway, want.prefix, true, e) < 0) {
 			delete_link(sk, ifindex, want.name); /* ours, just made: leave nothing half-made */
 			goto out;
 		}

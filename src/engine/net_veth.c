@@ -1,5 +1,6 @@
 /* The container's veth pair: pick a free /30 and a host end name, create the pair with the peer
  * born inside the container's network namespace, configure both ends, delete it again. */
+#include "gph/bridge.h"
 #include "gph/net.h"
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -114,14 +115,15 @@ out:
 	return rc;
 }
 
-static int add_addr(struct nl_sock *sk, int ifindex, const char *ifname, struct in_addr ip, int prefix,
-		    struct gph_err *e)
+int gph_net_addr_add(struct nl_sock *sk, int ifindex, const char *ifname, struct in_addr ip, int prefix,
+		     bool exist_ok, struct gph_err *e)
 {
 	struct rtnl_addr *a = rtnl_addr_alloc();
 	struct nl_addr *local = nl_addr_build(AF_INET, &ip, sizeof ip);
 	char s[INET_ADDRSTRLEN];
 	int r = -NLE_NOMEM;
 	inet_ntop(AF_INET, &ip, s, sizeof s);
+	gph_bridge_tracef("RTM_NEWADDR %s %s/%d", ifname, s, prefix);
 	if (a && local) {
 		nl_addr_set_prefixlen(local, prefix);
 		rtnl_addr_set_ifindex(a, ifindex);
@@ -134,8 +136,10 @@ static int add_addr(struct nl_sock *sk, int ifindex, const char *ifname, struct 
 		nl_addr_put(local);
 	if (a)
 		rtnl_addr_put(a);
+	if (r == -NLE_EXIST && exist_ok)
+		return 0; /* a parallel caller put the same address there first */
 	if (r < 0)
-		return gph_net_fail(e, r, "is the address already on a link of this namespace? (`net` shows them)",
+		return gph_net_fail(e, r, "is the address already on a link of this namespace? (`show net` lists them)",
 				    "rtnl_addr_add(\"%s\", %s/%d)", ifname, s, prefix);
 	return 0;
 }
@@ -285,7 +289,7 @@ int gph_net_veth_create(struct gph_veth *v, const char *id, pid_t pid, struct gp
 		goto undo;
 	}
 	v->host_ifindex = rtnl_link_get_ifindex(host);
-	if (add_addr(sk, v->host_ifindex, v->host_if, v->host_addr, v->prefix, e) < 0 ||
+	if (gph_net_addr_add(sk, v->host_ifindex, v->host_if, v->host_addr, v->prefix, false, e) < 0 ||
 	    set_up(sk, host, e) < 0)
 		goto undo;
 	rc = 0;
@@ -390,7 +394,7 @@ int gph_net_veth_configure_inside(const struct gph_veth *v, struct gph_err *e)
 			     "rtnl_link_get_kernel(\"%s\")", ifname);
 		goto out;
 	}
-	if (add_addr(sk, rtnl_link_get_ifindex(link), ifname, v->ctr_addr, v->prefix, e) < 0 ||
+	if (gph_net_addr_add(sk, rtnl_link_get_ifindex(link), ifname, v->ctr_addr, v->prefix, false, e) < 0 ||
 	    set_up(sk, link, e) < 0 || gph_net_lo_up(e) < 0 ||
 	    add_default_route(sk, rtnl_link_get_ifindex(link), ifname, v->host_addr, e) < 0)
 		goto out;
