@@ -68,6 +68,13 @@ for t in $TOOLS; do
 done
 [ -z "$missing" ] || die "programs the tests need are missing on this host:$missing (make test-deps installs them)"
 
+# Libraries the runtime loads with dlopen (so ldd of the programs does not list them).
+for l in libseccomp.so.2 libnftables.so.1; do
+	p=$(ldconfig -p | awk -v l="$l" '$1 == l { print $NF; exit }')
+	[ -n "$p" ] || die "$l missing on this host (make installs it: libseccomp-dev, libnftables-dev)"
+	add_elf "$p"
+done
+
 # busybox: the applets are the fallback for anything not copied above, and stage 1's tools.
 bb=$(type -P busybox) || die "busybox missing (apt-get install busybox-static)"
 ldd "$bb" >/dev/null 2>&1 && die "$bb is not static (install busybox-static, not busybox)"
