@@ -6,6 +6,7 @@
 #define GPH_CGROUP_H
 #include <limits.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <sys/types.h>
 #include "gph/error.h"
 
@@ -75,6 +76,10 @@ int gph_cg_read_file(const struct gph_cgroup *cg, const char *controller, const 
 /* Rebuild the struct from a recorded id (for gc): dirs that exist are filled in. */
 int gph_cg_open(struct gph_cgroup *cg, const char *id, const char *parent_override,
 		struct gph_err *e);
+
+/* v2 gc: remove empty gophernetes-runtime.<pid> leaves (where a runtime alone in its cgroup moved
+ * itself, see the no-internal-process rule) whose runtime is gone; lines go to out. */
+int gph_cg_gc_runtime_leaves(FILE *out, int *removed, struct gph_err *e);
 
 /* ---- Resource limits beyond memory (issue: resource limits in depth) ---- */
 /* docker's --memory-swap: memory plus swap in total (>= the memory limit); -1 unlimited swap. */

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/vfs.h>
+#include <unistd.h>
 #include "cgroup_priv.h"
 
 #define CG_ROOT "/sys/fs/cgroup"
@@ -86,6 +87,18 @@ int gph_cgi_load(enum gph_cg_mode *mode, struct gph_cg_hier *h, int *n, struct g
 		if (r >= 0) {
 			*n = r;
 			r = 0;
+			/* After a move into our runtime leaf (cgroup_create.c), the cgroup we run in
+			 * for the purpose of placing containers is still the leaf's parent. */
+			char leaf[64];
+			snprintf(leaf, sizeof leaf, "/" GPH_CG_RUNTIME_LEAF "%d", (int)getpid());
+			for (int i = 0; i < *n; i++) {
+				size_t lo = strlen(h[i].own), ll = strlen(leaf);
+				if (lo >= ll && strcmp(h[i].own + lo - ll, leaf) == 0) {
+					h[i].own[lo - ll] = '\0';
+					if (!h[i].own[0])
+						snprintf(h[i].own, sizeof h[i].own, "/");
+				}
+			}
 		}
 	}
 	free(cg_text);

@@ -67,6 +67,25 @@ static int fill_cpuset(const char *dir, const char *parent, struct gph_err *e)
 	return 0;
 }
 
+/* The no-internal-process rule: a cgroup with processes cannot enable controllers for children. When
+ * this process is the only one in dir, it steps aside into dir/gophernetes-runtime.<pid> (a leaf
+ * that `gc` removes once the process is gone) instead of failing. */
+static int move_self_to_leaf(const char *dir, struct gph_err *e)
+{
+	char leaf[PATH_MAX], procs[PATH_MAX + 16], pid[32];
+	if (gph_cgi_path(leaf, sizeof leaf, e, "%s/" GPH_CG_RUNTIME_LEAF "%d", dir, (int)getpid()) < 0)
+		return -1;
+	if (mkdir(leaf, 0755) < 0 && errno != EEXIST)
+		return gph_fail(e, errno, NULL, "mkdir(\"%s\")", leaf);
+	snprintf(procs, sizeof procs, "%s/cgroup.procs", leaf);
+	snprintf(pid, sizeof pid, "%d", (int)getpid());
+	if (gph_cgi_write(procs, pid, NULL, e) < 0) {
+		rmdir(leaf);
+		return -1;
+	}
+	return 0;
+}
+
 /* v2: enable in dir's cgroup.subtree_control the wanted controllers that dir offers, one at a
  * time so an error names the controller. */
 static int enable_controllers(const char *dir, struct gph_err *e)
@@ -96,6 +115,13 @@ static int enable_controllers(const char *dir, struct gph_err *e)
 			int self = 0;
 			for (int k = 0; k < procs && k < 1024; k++)
 				self |= pids[k] == getpid();
+			/* Alone here (as PID 1 of a container, or in a scope of our own): move this
+			 * process into a leaf below, and the cgroup can hand out controllers. */
+			if (procs == 1 && self && move_self_to_leaf(dir, e) == 0) {
+				if (gph_cgi_write(sub_p, val, NULL, e) == 0)
+					continue;
+				return -1;
+			}
 			/* We do not move processes that are not ours out of the way. */
 			return gph_fail(e, EBUSY,
 					"run gophernetes from a delegated cgroup (e.g. `systemd-run --scope -p "

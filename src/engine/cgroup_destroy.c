@@ -1,8 +1,10 @@
 /* Tearing a container cgroup down (kill everything, wait until it is empty, rmdir), and finding
  * a recorded one again for gc. */
+#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -192,5 +194,52 @@ int gph_cg_open(struct gph_cgroup *cg, const char *id, const char *parent_overri
 	}
 	for (int i = cg->n; i < GPH_CG_MAX_HIER; i++)
 		cg->dir[i][0] = '\0';
+	return 0;
+}
+
+/* v2: remove the leaves runtimes stepped into (cgroup_create.c) once those runtimes are gone, in our
+ * own cgroup and below it (a runtime's leaf sits in the cgroup it ran in). A leaf still holding a
+ * process is busy and stays; a live runtime's leaf is never touched. */
+static void gc_leaves_in(const char *dir, int depth, FILE *out, int *removed)
+{
+	DIR *d = opendir(dir);
+	size_t pl = strlen(GPH_CG_RUNTIME_LEAF);
+	if (!d)
+		return;
+	for (struct dirent *de; (de = readdir(d));) {
+		char sub[PATH_MAX + 256], *end;
+		if (de->d_type != DT_DIR || de->d_name[0] == '.')
+			continue;
+		snprintf(sub, sizeof sub, "%s/%s", dir, de->d_name);
+		if (strncmp(de->d_name, GPH_CG_RUNTIME_LEAF, pl) != 0) {
+			if (depth > 0)
+				gc_leaves_in(sub, depth - 1, out, removed);
+			continue;
+		}
+		long pid = strtol(de->d_name + pl, &end, 10);
+		if (*end || pid <= 0 || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		if (rmdir(sub) == 0) {
+			fprintf(out, "removed runtime cgroup %s (its runtime, pid %ld, is gone)\n", sub, pid);
+			(*removed)++;
+		}
+	}
+	closedir(d);
+}
+
+int gph_cg_gc_runtime_leaves(FILE *out, int *removed, struct gph_err *e)
+{
+	enum gph_cg_mode mode;
+	struct gph_cg_hier h[GPH_CG_MAX_HIER];
+	int n = 0;
+	char dir[PATH_MAX];
+	*removed = 0;
+	if (gph_cgi_load(&mode, h, &n, e) < 0)
+		return -1;
+	if (mode != GPH_CG_V2 || n < 1)
+		return 0;
+	if (gph_cgi_path(dir, sizeof dir, e, "%s%s", h[0].mount, strcmp(h[0].own, "/") ? h[0].own : "") < 0)
+		return -1;
+	gc_leaves_in(dir, 4, out, removed);
 	return 0;
 }

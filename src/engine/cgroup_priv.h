@@ -25,6 +25,10 @@ int gph_cgi_valid_id(const char *id, struct gph_err *e);
  * with an override "/x/y" <mount>/x/y, or with a relative override "x" <mount><own>/x. */
 int gph_cgi_parent(const struct gph_cg_hier *h, const char *override, char *out, size_t size,
 		   struct gph_err *e);
+/* v2: the leaf a runtime moves itself into when it is alone in a cgroup that must hand controllers
+ * to children (no-internal-process rule); the PID follows. */
+#define GPH_CG_RUNTIME_LEAF "gophernetes-runtime."
+
 /* True when the controller list c ("cpu,cpuacct") contains name. */
 int gph_cgi_has_ctl(const char *list, const char *name);
 

@@ -301,6 +301,13 @@ int gph_state_gc(FILE *out, int *removed, struct gph_err *e)
 			(*removed)++;
 		}
 	}
+	int leaves = 0;
+	struct gph_err le;
+	if (gph_cg_gc_runtime_leaves(out, &leaves, &le) < 0) {
+		gph_err_print(&le, stderr, "gophernetes: gc");
+		rc = -1;
+	}
+	*removed += leaves;
 	if (rc < 0)
 		return gph_fail(e, 0, "see the messages above; run `gophernetes gc` again once resolved",
 				"gc could not remove everything");
