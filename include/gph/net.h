@@ -45,6 +45,7 @@ int gph_net_host_ifname(char out[IF_NAMESIZE], const char *id, int attempt);
 struct gph_net_used {           /* an IPv4 prefix already in use in the namespace */
 	struct in_addr addr;
 	int prefix;
+	bool route;                 /* from a route (else from an address) */
 };
 /* First /30 block of 10.200.0.0/16 that no used prefix overlaps: *host = block .1, *ctr = .2.
  * Returns 0, or -1 when every block is taken. */
@@ -55,6 +56,9 @@ int gph_net_pick_block(const struct gph_net_used *used, size_t n, struct in_addr
  * errno of a failed request (libnl folds several into one code); free it with nl_socket_free(). */
 struct nl_sock;
 struct nl_sock *gph_net_sock(struct gph_err *e);
+/* IPv4 prefixes the caller's namespace uses: every address, and every main-table route but the
+ * default one. *out is malloc'd (free it), *n entries. */
+int gph_net_used_prefixes(struct nl_sock *sk, struct gph_net_used **out, size_t *n, struct gph_err *e);
 /* RTM_NEWADDR ip/prefix on link ifindex (named ifname in messages and the trace); exist_ok: an
  * address already there is success (parallel callers setting up the same bridge). */
 int gph_net_addr_add(struct nl_sock *sk, int ifindex, const char *ifname, struct in_addr ip, int prefix,

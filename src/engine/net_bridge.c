@@ -180,59 +180,24 @@ static void delete_link(struct nl_sock *sk, int ifindex, const char *name)
  * subnet: the bridge's connected route would shadow it or be shadowed. */
 static int check_overlap(struct nl_sock *sk, const struct gph_bridge *b, struct gph_err *e)
 {
-	struct nl_cache *addrs = NULL, *routes = NULL;
+	struct gph_net_used *used = NULL;
+	size_t n = 0;
 	uint32_t net = ntohl(b->subnet.s_addr);
-	char s[INET_ADDRSTRLEN], sub[INET_ADDRSTRLEN], what[96] = "";
-	int r, rc = -1;
-	if ((r = rtnl_addr_alloc_cache(sk, &addrs)) < 0) {
-		gph_net_fail(e, r, "", "rtnl_addr_alloc_cache()");
-		goto out;
-	}
-	if ((r = rtnl_route_alloc_cache(sk, AF_INET, 0, &routes)) < 0) {
-		gph_net_fail(e, r, "", "rtnl_route_alloc_cache(AF_INET)");
-		goto out;
-	}
-	for (struct nl_object *ob = nl_cache_get_first(addrs); ob && !what[0]; ob = nl_cache_get_next(ob)) {
-		struct rtnl_addr *a = (struct rtnl_addr *)ob;
-		struct nl_addr *l = rtnl_addr_get_local(a);
-		uint32_t ip;
-		int p = rtnl_addr_get_prefixlen(a);
-		if (rtnl_addr_get_family(a) != AF_INET || !l || nl_addr_get_len(l) != 4)
-			continue;
-		memcpy(&ip, nl_addr_get_binary_addr(l), 4);
-		ip = ntohl(ip);
-		if (((ip ^ net) & mask_of(p < b->prefix ? p : b->prefix)) == 0) {
-			struct in_addr x = { htonl(ip) };
-			snprintf(what, sizeof what, "address %s/%d", ip_str(x, s), p);
+	char s[INET_ADDRSTRLEN], sub[INET_ADDRSTRLEN];
+	if (gph_net_used_prefixes(sk, &used, &n, e) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		int p = used[i].prefix;
+		if (((ntohl(used[i].addr.s_addr) ^ net) & mask_of(p < b->prefix ? p : b->prefix)) == 0) {
+			gph_fail(e, EADDRINUSE, "choose another --subnet that no address or route of this host covers",
+				 "bridge %s subnet %s/%d overlaps the %s %s/%d", b->name, ip_str(b->subnet, sub), b->prefix,
+				 used[i].route ? "route" : "address", ip_str(used[i].addr, s), p);
+			free(used);
+			return -1;
 		}
 	}
-	for (struct nl_object *ob = nl_cache_get_first(routes); ob && !what[0]; ob = nl_cache_get_next(ob)) {
-		struct rtnl_route *rt = (struct rtnl_route *)ob;
-		struct nl_addr *d = rtnl_route_get_dst(rt);
-		uint32_t ip;
-		int p;
-		if (rtnl_route_get_table(rt) != RT_TABLE_MAIN || !d || nl_addr_get_len(d) != 4 ||
-		    (p = (int)nl_addr_get_prefixlen(d)) == 0)
-			continue;
-		memcpy(&ip, nl_addr_get_binary_addr(d), 4);
-		ip = ntohl(ip);
-		if (((ip ^ net) & mask_of(p < b->prefix ? p : b->prefix)) == 0) {
-			struct in_addr x = { htonl(ip) };
-			snprintf(what, sizeof what, "route %s/%d", ip_str(x, s), p);
-		}
-	}
-	if (what[0]) {
-		gph_fail(e, EADDRINUSE, "choose another --subnet that no address or route of this host covers",
-			 "bridge %s subnet %s/%d overlaps the %s", b->name, ip_str(b->subnet, sub), b->prefix, what);
-		goto out;
-	}
-	rc = 0;
-out:
-	if (routes)
-		nl_cache_free(routes);
-	if (addrs)
-		nl_cache_free(addrs);
-	return rc;
+	free(used);
+	return 0;
 }
 
 /* The kernel ignores IFLA_IFALIAS when it creates a link: mark ours with a change right after. */

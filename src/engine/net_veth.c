@@ -66,9 +66,8 @@ int gph_net_pick_block(const struct gph_net_used *used, size_t n, struct in_addr
 	return -1;
 }
 
-/* IPv4 prefixes this namespace uses: every address, and every route of the main table but the
- * default one (a /30 that a VPN routes elsewhere would be unreachable too). */
-static int collect_used(struct nl_sock *sk, struct gph_net_used **out, size_t *n, struct gph_err *e)
+/* Routes count as used too: a /30 that a VPN routes elsewhere would be unreachable. */
+int gph_net_used_prefixes(struct nl_sock *sk, struct gph_net_used **out, size_t *n, struct gph_err *e)
 {
 	struct nl_cache *addrs = NULL, *routes = NULL;
 	struct gph_net_used *v = NULL;
@@ -101,6 +100,7 @@ static int collect_used(struct nl_sock *sk, struct gph_net_used **out, size_t *n
 		    nl_addr_get_len(d) != 4 || nl_addr_get_prefixlen(d) == 0)
 			continue;
 		memcpy(&v[*n].addr, nl_addr_get_binary_addr(d), 4);
+		v[*n].route = true;
 		v[(*n)++].prefix = (int)nl_addr_get_prefixlen(d);
 	}
 	*out = v;
@@ -270,7 +270,7 @@ int gph_net_veth_create(struct gph_veth *v, const char *id, pid_t pid, struct gp
 	if (!(sk = gph_net_sock(e)))
 		return -1;
 	if (v->prefix == 0) {
-		if (collect_used(sk, &used, &nused, e) < 0)
+		if (gph_net_used_prefixes(sk, &used, &nused, e) < 0)
 			goto out;
 		if (gph_net_pick_block(used, nused, &v->host_addr, &v->ctr_addr) < 0) {
 			gph_fail(e, EADDRINUSE, "addresses of this namespace cover 10.200.0.0/16; give the veth addresses explicitly",
