@@ -63,6 +63,9 @@ int gph_caps_apply(const struct gph_caps *c, struct gph_err *e);
 void gph_caps_warm(void);
 /* The five sets of a process, from /proc/PID/status (pid 0: this process). */
 int gph_caps_read(pid_t pid, struct gph_caps *out, struct gph_err *e);
+/* Read those from the procfs open at fd (an O_PATH handle) instead of /proc: for a process whose
+ * /proc belongs to another PID namespace. */
+void gph_caps_set_proc_dir(int fd);
 /* A mask as names, "CHOWN DAC_OVERRIDE ...", "ALL" or "(none)". Returns the length written. */
 size_t gph_caps_format(uint64_t mask, char *buf, size_t len);
 /* The five sets of a process, decoded, one per line, then its no_new_privs and seccomp state

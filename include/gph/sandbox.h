@@ -59,6 +59,18 @@ struct gph_sandbox {
 	char hostname[65];          /* set by a `hostname` step, for $HOSTNAME */
 	char failed_step[256];      /* a step that failed: exec is refused until it succeeds (B29) */
 	pid_t main_pid;             /* the running command, for `ps` and signal forwarding */
+	bool userns;                /* `ns user` applied: the sandbox is root in a user namespace of its own */
+	bool rootless;              /* started by a user other than root: no cgroup, no host-side links */
+	/* What exec'd commands may do (the privilege steps). A new sandbox has everything: all
+	 * capabilities, no filter, no masks; `run` applies its defaults as steps. */
+	struct {
+		bool changed;       /* any privilege step applied: exec applies the sets below */
+		struct gph_caps caps;
+		bool nnp, seccomp, masks;
+		bool has_user;
+		unsigned uid, gid;
+		char workdir[PATH_MAX];
+	} priv;
 	FILE *log;
 	FILE *notes;
 };
@@ -71,14 +83,8 @@ struct gph_exec_opts {
 	int stdio[3];               /* without tty: the command's stdin, stdout, stderr */
 	int stop_timeout;           /* seconds from a forwarded SIGTERM/SIGINT to SIGKILL (0: 10) */
 	bool forward_signals;       /* SIGINT/TERM/HUP/QUIT to this process go to the container */
-	/* The command's privileges. harden false: full root, as the sandbox process itself has (the
-	 * shell's default, and --privileged). harden true: the capability sets in caps, masked and
-	 * read-only /proc and /sys paths (with a mount namespace of the sandbox's own), and, when
-	 * asked, no_new_privs and the default seccomp profile. */
-	bool harden;
-	struct gph_caps caps;
-	bool no_new_privs;
-	bool seccomp;
+	/* The command's privileges, user and working directory come from the sandbox's privilege
+	 * steps (sb->priv), so `run`, the shell and lessons share them. */
 };
 
 struct gph_exec_result {
@@ -105,7 +111,7 @@ int gph_sandbox_exec(struct gph_sandbox *sb, const struct gph_exec_opts *x,
  * nothing was OOM-killed): "container killed: out of memory (limit 32M)" when the command itself died
  * of it, "a process in the container was killed: out of memory (limit 32M)" otherwise. */
 void gph_exec_oom_message(const struct gph_sandbox *sb, const struct gph_exec_result *r, char *buf, size_t len);
-/* Print what the kernel shows for the sandbox: what is "ns", "mounts", "cgroup", "net", "all". */
+/* Print what the kernel shows for the sandbox: what is "ns", "mounts", "cgroup", "net", "caps", "all". */
 int gph_sandbox_show(struct gph_sandbox *sb, const char *what, FILE *out, struct gph_err *e);
 /* Tear everything down: processes, cgroup, host veth end, state. Safe to call twice. */
 void gph_sandbox_destroy(struct gph_sandbox *sb);

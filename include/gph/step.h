@@ -9,14 +9,24 @@
 #include "gph/error.h"
 
 enum gph_step_kind {
-	GPH_STEP_NS,          /* ns pid uts mnt ipc net cgroup        */
+	GPH_STEP_NS,          /* ns user pid uts mnt ipc net cgroup [uidmap C:H:N] [gidmap C:H:N] */
 	GPH_STEP_HOSTNAME,    /* hostname NAME                        */
 	GPH_STEP_CHROOT,      /* chroot DIR                           */
 	GPH_STEP_PIVOT_ROOT,  /* pivot_root DIR                       */
 	GPH_STEP_MOUNT,       /* mount proc|sys|dev [PATH], mount tmpfs PATH */
 	GPH_STEP_CGROUP,      /* cgroup mem|swap|cpu|cpuweight|cpuset|pids|io ... */
 	GPH_STEP_NET,         /* net none | veth | bridge [NAME] [subnet CIDR] [ip ADDR] | nat | port H:C[/proto] */
+	/* What each exec'd command may do (kept in the sandbox, applied by every exec): */
+	GPH_STEP_CAP,         /* cap default | all | drop NAME... | add NAME...   */
+	GPH_STEP_SECCOMP,     /* seccomp default|off                               */
+	GPH_STEP_NNP,         /* nnp on|off   (no_new_privs)                       */
+	GPH_STEP_MASK,        /* mask on|off  (masked and read-only /proc, /sys)   */
+	GPH_STEP_USER,        /* user UID[:GID]                                    */
+	GPH_STEP_WORKDIR,     /* workdir DIR  (inside the root)                    */
+	GPH_STEP_READONLY,    /* readonly     (the root mount becomes read-only)   */
 };
+
+enum gph_cap_op { GPH_CAPOP_DEFAULT, GPH_CAPOP_ALL, GPH_CAPOP_DROP, GPH_CAPOP_ADD };
 
 enum gph_mount_what { GPH_MOUNT_PROC, GPH_MOUNT_SYS, GPH_MOUNT_DEV, GPH_MOUNT_TMPFS };
 
@@ -49,6 +59,12 @@ struct gph_step {
 	char ip[16];                /* NET bridge: the address asked for, "" = the next free one */
 	int host_port, ctr_port;    /* NET port */
 	char proto[4];              /* NET port: "tcp" or "udp" */
+	enum gph_cap_op cap_op;     /* CAP */
+	unsigned long long caps;    /* CAP add/drop: the capabilities named (ALL: every bit) */
+	bool on;                    /* SECCOMP, NNP, MASK */
+	unsigned uid, gid;          /* USER */
+	/* NS with user: "C H N" lines for uid_map and gid_map, "" for the default mapping */
+	char uidmap[128], gidmap[128];
 	char text[256];             /* the command as typed, for messages and `save` */
 };
 
@@ -75,6 +91,10 @@ const char *gph_cmd_closest(const char *name);
  * caller's working directory and must exist; sizes and hostnames are validated here, before
  * anything is created. */
 int gph_step_parse(int argc, char **argv, struct gph_step *out, struct gph_err *e);
+/* The privilege steps (cap, seccomp, nnp, mask, user, workdir, readonly); gph_step_parse calls it. */
+int gph_step_parse_priv(int argc, char **argv, struct gph_step *out, struct gph_err *e);
+/* "C:H:N[,C:H:N...]" (container id, host id, count) -> "C H N\n..." as /proc/PID/uid_map wants it. */
+int gph_parse_idmap(const char *spec, char *out, size_t len, struct gph_err *e);
 /* Namespace names <-> CLONE_* flags ("mount" is accepted for "mnt"). */
 int gph_ns_flag(const char *name);
 const char *gph_ns_name(int flag);

@@ -40,6 +40,13 @@ static void usage(FILE *f)
 	      "  --ip ADDR            this address on the bridge (default: the next free one)\n"
 	      "  -p, --publish HOST:CTR[/tcp|udp]  forward the host's port HOST to CTR inside\n"
 	      "  --ns LIST            namespaces, comma separated (default pid,uts,mnt,ipc,net,cgroup)\n"
+	      "  --userns             a user namespace too: root inside is not root outside (automatic when\n"
+	      "                       not run as root: rootless mode, no cgroup limits, --net none or host)\n"
+	      "  --uidmap C:H:N[,...], --gidmap C:H:N[,...]   its id maps (default: root's /etc/subuid range,\n"
+	      "                       else container root = your own id)\n"
+	      "  -u, --user UID[:GID] run CMD as this user (numbers; GID defaults to UID)\n"
+	      "  -w, --workdir DIR    start CMD in DIR, a directory inside the root (default /)\n"
+	      "  --read-only          the root file system is mounted read-only (not with --chroot)\n"
 	      "  --chroot             chroot instead of pivot_root (escapable: for teaching)\n"
 	      "  --init               a tiny PID 1 that reaps zombies and forwards signals to CMD\n"
 	      "  -t, --tty            a pseudo-terminal of the container's own (default when stdin is one)\n"
@@ -74,12 +81,14 @@ struct run_opts {
 	bool privileged, no_nnp, no_seccomp;
 	const char *cap_add[16], *cap_drop[16];
 	int n_add, n_drop;
+	bool userns, read_only;
+	const char *uidmap, *gidmap, *user, *workdir;
 	int tty; /* -1 auto, 0 no, 1 yes */
 	int stop_timeout;
 };
 
 /* The step list `run` builds: the same command words a learner types in the shell. */
-#define MAX_STEPS 32
+#define MAX_STEPS 64
 struct plan {
 	struct gph_step steps[MAX_STEPS];
 	int n;
@@ -116,8 +125,20 @@ static int add_opt(struct plan *p, struct gph_err *e, const char *opt, int argc,
 
 static int build_plan(const struct run_opts *o, struct plan *p, int *ns_flags, struct gph_err *e)
 {
-	char *words[9] = {"ns"}, nsbuf[128];
+	char *words[16] = {"ns"}, nsbuf[128];
 	int nw = 1;
+	/* Not root: rootless mode, which needs the user namespace first (it owns all the others). */
+	if (o->userns || o->uidmap || o->gidmap || geteuid() != 0) {
+		words[nw++] = "user";
+		if (o->uidmap) {
+			words[nw++] = "uidmap";
+			words[nw++] = (char *)o->uidmap;
+		}
+		if (o->gidmap) {
+			words[nw++] = "gidmap";
+			words[nw++] = (char *)o->gidmap;
+		}
+	}
 	bool host_net = o->net && strcmp(o->net, "host") == 0;
 	snprintf(nsbuf, sizeof nsbuf, "%s", o->ns ? o->ns : host_net ? "pid,uts,mnt,ipc,cgroup" : "pid,uts,mnt,ipc,net,cgroup");
 	*ns_flags = 0;
@@ -126,7 +147,9 @@ static int build_plan(const struct run_opts *o, struct plan *p, int *ns_flags, s
 		if (!f)
 			return gph_fail(e, 0, "--ns takes a comma-separated list of pid,uts,mnt,ipc,net,cgroup",
 					"--ns: unknown namespace \"%s\"", t);
-		if (nw >= 8)
+		if (f == CLONE_NEWUSER)
+			continue; /* --userns says it; placed first above */
+		if (nw >= 15)
 			return gph_fail(e, 0, NULL, "--ns: too many names");
 		*ns_flags |= f;
 		words[nw++] = t;
@@ -217,6 +240,34 @@ static int build_plan(const struct run_opts *o, struct plan *p, int *ns_flags, s
 		    add(p, e, 2, "mount", "sys") < 0)
 			return -1;
 	}
+	if (o->read_only) {
+		if (o->chroot)
+			return gph_fail(e, 0, "leave out --chroot", "--read-only needs pivot_root: after chroot \"/\" is the host's mount");
+		if (add(p, e, 1, "readonly") < 0)
+			return -1;
+	}
+	/* The default policy (README "Security defaults"): Docker's capabilities without MKNOD, masked
+	 * /proc and /sys paths, no new privileges, the default seccomp profile. --privileged: none. */
+	if (!o->privileged) {
+		if (add(p, e, 2, "cap", "default") < 0)
+			return -1;
+		for (int i = 0; i < o->n_drop; i++)
+			if (add_opt(p, e, "--cap-drop", 3, "cap", "drop", o->cap_drop[i]) < 0)
+				return -1;
+		for (int i = 0; i < o->n_add; i++)
+			if (add_opt(p, e, "--cap-add", 3, "cap", "add", o->cap_add[i]) < 0)
+				return -1;
+		if (mnt && add(p, e, 2, "mask", "on") < 0)
+			return -1;
+		if (!o->no_nnp && add(p, e, 2, "nnp", "on") < 0)
+			return -1;
+		if (!o->no_seccomp && add(p, e, 2, "seccomp", "default") < 0)
+			return -1;
+	}
+	if (o->user && add_opt(p, e, "--user", 2, "user", o->user) < 0)
+		return -1;
+	if (o->workdir && add_opt(p, e, "--workdir", 2, "workdir", o->workdir) < 0)
+		return -1;
 	return 0;
 }
 
@@ -224,7 +275,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o, struct gph_err 
 {
 	enum { O_ROOTFS = 256, O_HOSTNAME, O_NAME, O_MEMORY, O_NET, O_NS, O_CHROOT, O_INIT, O_NOTTY, O_STOP, O_CGP,
 	       O_SWAP, O_CPUS, O_CPUW, O_CPUSET, O_PIDS, O_IOW, O_RBPS, O_WBPS, O_BRIDGE, O_SUBNET, O_IP, O_TRACE,
-	       O_PRIV, O_CAPADD, O_CAPDROP, O_NNP, O_SECCOMP };
+	       O_PRIV, O_CAPADD, O_CAPDROP, O_NNP, O_SECCOMP, O_USERNS, O_UIDMAP, O_GIDMAP, O_RO };
 	static const struct option lo[] = {
 		{"rootfs", required_argument, 0, O_ROOTFS}, {"hostname", required_argument, 0, O_HOSTNAME},
 		{"name", required_argument, 0, O_NAME},     {"memory", required_argument, 0, O_MEMORY},
@@ -241,6 +292,9 @@ static int parse_opts(int argc, char **argv, struct run_opts *o, struct gph_err 
 		{"privileged", no_argument, 0, O_PRIV},     {"cap-add", required_argument, 0, O_CAPADD},
 		{"cap-drop", required_argument, 0, O_CAPDROP},
 		{"no-new-privileges", optional_argument, 0, O_NNP}, {"seccomp", required_argument, 0, O_SECCOMP},         {"publish", required_argument, 0, 'p'},
+		{"userns", no_argument, 0, O_USERNS},       {"uidmap", required_argument, 0, O_UIDMAP},
+		{"gidmap", required_argument, 0, O_GIDMAP}, {"user", required_argument, 0, 'u'},
+		{"workdir", required_argument, 0, 'w'},     {"read-only", no_argument, 0, O_RO},
 		{"help", no_argument, 0, 'h'},              {0, 0, 0, 0},
 	};
 	memset(o, 0, sizeof *o);
@@ -249,7 +303,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o, struct gph_err 
 	optind = 1;
 	int c;
 	/* '+': options end at the first word that is not one, which starts CMD. */
-	while ((c = getopt_long(argc, argv, "+tqvhp:", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+tqvhp:u:w:", lo, NULL)) != -1) {
 		switch (c) {
 		case O_ROOTFS: o->rootfs = optarg; break;
 		case O_HOSTNAME:
@@ -330,6 +384,12 @@ static int parse_opts(int argc, char **argv, struct run_opts *o, struct gph_err 
 			o->ports[o->n_ports++] = optarg;
 			break;
 		case O_NS: o->ns = optarg; break;
+		case O_USERNS: o->userns = true; break;
+		case O_UIDMAP: o->uidmap = optarg; break;
+		case O_GIDMAP: o->gidmap = optarg; break;
+		case O_RO: o->read_only = true; break;
+		case 'u': o->user = optarg; break;
+		case 'w': o->workdir = optarg; break;
 		case O_CHROOT: o->chroot = true; break;
 		case O_INIT: o->init = true; break;
 		case 't': o->tty = 1; break;
@@ -425,20 +485,6 @@ int gph_cmd_run(int argc, char **argv)
 	bool tty = o.tty == 1 || (o.tty == -1 && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO));
 	struct gph_exec_opts x = {.argv = argv + first, .tty = tty, .init = o.init, .stdio = {0, 1, 2},
 				  .stop_timeout = o.stop_timeout, .forward_signals = true};
-	/* The default policy (README "Security defaults"): Docker's capabilities without MKNOD, no
-	 * new privileges, the default seccomp profile, masked /proc and /sys paths. --privileged: none. */
-	if (!o.privileged) {
-		x.harden = true;
-		gph_caps_default(&x.caps);
-		for (int i = 0; i < o.n_drop; i++)
-			if (gph_caps_drop(&x.caps, o.cap_drop[i], &e) < 0)
-				goto out;
-		for (int i = 0; i < o.n_add; i++)
-			if (gph_caps_add(&x.caps, o.cap_add[i], &e) < 0)
-				goto out;
-		x.no_new_privs = !o.no_nnp;
-		x.seccomp = !o.no_seccomp;
-	}
 	struct gph_exec_result r;
 	if (gph_sandbox_exec(&sb, &x, &r, &e) < 0) {
 		if (r.exec_failed)

@@ -189,6 +189,15 @@ int gph_cg_set_io_weight(struct gph_cgroup *cg, int weight, char *note, size_t n
 	note[0] = '\0';
 	if (weight < 1 || weight > 10000)
 		return gph_fail(e, 0, "a whole number from 1 to 10000 (v1 BFQ takes 1-1000)", "bad IO weight %d", weight);
+	/* A weight only means something to a proportional scheduler: BFQ on some device, or iocost on v2.
+	 * Without one the kernel would take the number and ignore it: refuse instead of pretending. */
+	bfq_devices(bfq, sizeof bfq);
+	bool iocost = cg->mode == GPH_CG_V2 && iocost_enabled();
+	if (!bfq[0] && !iocost)
+		return gph_fail(e, ENOTSUP,
+				"IO weights need the BFQ scheduler on a disk (echo bfq > /sys/block/DEV/queue/scheduler) "
+				"or, on cgroup v2, iocost (io.cost.qos); --device-read-bps/--device-write-bps work without",
+				"no block device here uses a scheduler that honours IO weights, so the weight would have no effect");
 	if (cg->mode == GPH_CG_V2 && has_file(cg, ctl, "io.weight")) {
 		snprintf(val, sizeof val, "default %d", weight);
 		if (write_ctl(cg, ctl, "io.weight", val, NULL, e) < 0)
@@ -211,13 +220,8 @@ int gph_cg_set_io_weight(struct gph_cgroup *cg, int weight, char *note, size_t n
 	if (!wrote)
 		return gph_fail(e, ENOENT, "IO weights need the BFQ scheduler (or iocost on v2) for this controller",
 				"this kernel has no IO weight file for the %s controller", ctl);
-	bfq_devices(bfq, sizeof bfq);
-	if (!bfq[0] && cg->mode == GPH_CG_V2 && iocost_enabled())
+	if (!bfq[0])
 		snprintf(note, note_len, "note: the weight applies through iocost (io.cost.qos enabled)");
-	else if (!bfq[0])
-		snprintf(note, note_len,
-			 "note: no block device here uses the BFQ scheduler, so the kernel accepts the weight but "
-			 "it has no effect (see /sys/block/*/queue/scheduler)");
 	else
 		snprintf(note, note_len, "note: the weight applies on devices scheduled by BFQ: %s", bfq);
 	return 0;

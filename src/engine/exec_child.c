@@ -182,11 +182,17 @@ void gph_exec_child(int sock, const struct hreq *rq, const int *fds, int nfds, i
 	memset(&e, 0, sizeof e);
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	reset_signals();
-	if (rq->new_pidns && gph_inside_refresh_proc(&e) < 0)
+	if (rq->new_pidns && gph_inside_refresh_proc(rq->userns, &e) < 0)
 		fail(errpipe, 125, &e);
 	if (rq->masks && apply_masks(rq, &e) < 0)
 		fail(errpipe, 125, &e);
-	/* Undo the holder's OOM immunity: the command must be killable. */
+	/* Undo the holder's OOM immunity: the command must be killable. In a user namespace the holder's
+	 * id change made it non-dumpable, which hands its /proc files to host root; execve is about to make
+	 * this process dumpable anyway, and nothing else lives in its new PID namespace yet. */
+	if (rq->userns && prctl(PR_SET_DUMPABLE, 1) < 0) {
+		gph_fail(&e, errno, NULL, "prctl(PR_SET_DUMPABLE, 1)");
+		fail(errpipe, 125, &e);
+	}
 	int fd = openat(gph_holder_procfd, "self/oom_score_adj", O_WRONLY | O_CLOEXEC);
 	if (fd < 0 || write(fd, "0", 1) != 1) {
 		gph_fail(&e, errno, NULL, "write(/proc/self/oom_score_adj, \"0\")");
@@ -269,22 +275,15 @@ void gph_exec_child(int sock, const struct hreq *rq, const int *fds, int nfds, i
 		gph_fail(&e, errno, "needs Linux 5.11 or later", "close_range(3, ~0U, CLOSE_RANGE_CLOEXEC)");
 		fail(errpipe, 125, &e);
 	}
-	if (chdir("/") < 0) {
-		gph_fail(&e, errno, NULL, "chdir(\"/\")");
+	const char *dir = rq->workdir[0] ? rq->workdir : "/";
+	if (chdir(dir) < 0) {
+		gph_fail(&e, errno, rq->workdir[0] ? "the working directory must exist inside the container's root" : NULL,
+			 "chdir(\"%s\")", dir);
 		fail(errpipe, 125, &e);
 	}
-	/* Last, the privileges. With no_new_privs the filter can be installed after the capabilities
-	 * are gone; without it, installing a filter needs CAP_SYS_ADMIN, so it goes first. */
-	if (rq->harden) {
-		int rc = 0;
-		if (rq->nnp)
-			rc = gph_nnp_apply(&e) < 0 || gph_caps_apply(&rq->caps, &e) < 0 ||
-			     (rq->seccomp && gph_seccomp_load(&rq->prog, &e) < 0);
-		else
-			rc = (rq->seccomp && gph_seccomp_load(&rq->prog, &e) < 0) || gph_caps_apply(&rq->caps, &e) < 0;
-		if (rc)
-			fail(errpipe, 125, &e);
-	}
+	/* Last, the privileges (exec_priv.c says in which order, and why). */
+	if ((rq->harden || rq->has_user) && gph_exec_apply_priv(rq, &e) < 0)
+		fail(errpipe, 125, &e);
 	char *argv[rq->argc + 1], *env[rq->envc + 1];
 	unpack(rq, argv, env);
 	if (rq->init)

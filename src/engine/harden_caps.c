@@ -12,6 +12,7 @@
 #include "gph/harden.h"
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -257,17 +258,31 @@ void gph_caps_warm(void)
 		cap_free(t);
 }
 
+static int proc_dir = AT_FDCWD; /* AT_FDCWD: paths start at "/proc/" */
+
+void gph_caps_set_proc_dir(int fd)
+{
+	proc_dir = fd;
+}
+
 /* /proc/PID/status, or /proc/self/status for pid 0. */
 static int status_open(pid_t pid, FILE **f, struct gph_err *e)
 {
 	char path[64];
+	const char *dir = proc_dir == AT_FDCWD ? "/proc/" : "";
 	if (pid > 0)
-		snprintf(path, sizeof path, "/proc/%ld/status", (long)pid);
+		snprintf(path, sizeof path, "%s%ld/status", dir, (long)pid);
 	else
-		snprintf(path, sizeof path, "/proc/self/status");
-	*f = fopen(path, "re");
-	if (!*f)
-		return gph_fail(e, errno, errno == ENOENT ? "the process is gone" : NULL, "open(\"%s\")", path);
+		snprintf(path, sizeof path, "%sself/status", dir);
+	int fd = openat(proc_dir, path, O_RDONLY | O_CLOEXEC);
+	*f = fd >= 0 ? fdopen(fd, "re") : NULL;
+	if (!*f) {
+		int err = errno;
+		if (fd >= 0)
+			close(fd);
+		return gph_fail(e, err, err == ENOENT ? "the process is gone" : NULL, "open(\"%s%s\")",
+				proc_dir == AT_FDCWD ? "" : "<proc>/", path);
+	}
 	return 0;
 }
 

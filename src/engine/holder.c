@@ -112,6 +112,56 @@ static void do_info(void)
 		rep.rc = -1;
 }
 
+/* `show caps`: a child applies the privileges exactly as an exec'd command would, then reads back
+ * what the kernel says it has (gph_caps_describe) instead of what was asked for. */
+static void do_priv_probe(void)
+{
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		rep.rc = gph_fail(&rep.err, errno, NULL, "pipe2()");
+		return;
+	}
+	pid_t pid = fork();
+	if (pid < 0) {
+		rep.rc = gph_fail(&rep.err, errno, NULL, "fork()");
+		close(p[0]);
+		close(p[1]);
+		return;
+	}
+	if (pid == 0) {
+		close(p[0]);
+		struct gph_err e;
+		memset(&e, 0, sizeof e);
+		static char buf[sizeof rep.info];
+		int rc = 0;
+		gph_caps_set_proc_dir(gph_holder_procfd);
+		if (req.harden || req.has_user)
+			rc = gph_exec_apply_priv(&req, &e);
+		if (rc == 0)
+			rc = gph_caps_describe(0, buf, sizeof buf, &e);
+		if (rc < 0)
+			snprintf(buf, sizeof buf, "error: %s%s%s", e.msg, e.errnum ? ": " : "", e.errnum ? strerror(e.errnum) : "");
+		size_t len = strlen(buf);
+		if (write(p[1], buf, len) < 0) { /* the holder sees an empty answer */
+		}
+		_exit(rc < 0);
+	}
+	close(p[1]);
+	size_t off = 0;
+	ssize_t n;
+	while (off < sizeof rep.info - 1 && ((n = read(p[0], rep.info + off, sizeof rep.info - 1 - off)) > 0 || (n < 0 && errno == EINTR)))
+		if (n > 0)
+			off += (size_t)n;
+	rep.info[off] = '\0';
+	close(p[0]);
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	if (strncmp(rep.info, "error: ", 7) == 0) {
+		rep.rc = gph_fail(&rep.err, 0, NULL, "applying the privileges in a test process: %s", rep.info + 7);
+		rep.info[0] = '\0';
+	}
+}
+
 int gph_holder_procfd = -1;
 
 void gph_holder_main(int sock)
@@ -147,8 +197,14 @@ void gph_holder_main(int sock)
 			if (req.nbinds > 0)
 				rep.rc = gph_inside_binds(req.step.path, req.nbinds, req.bind_src, req.bind_dst, rep.info,
 							  sizeof rep.info, &rep.err);
-			if (rep.rc == 0)
-				rep.rc = gph_inside_step(&req.step, &rep.err);
+			if (rep.rc == 0 && !rep.info[0])
+				rep.rc = gph_inside_step(&req.step, rep.info, sizeof rep.info, &rep.err);
+			else if (rep.rc == 0) {
+				char note[256];
+				rep.rc = gph_inside_step(&req.step, note, sizeof note, &rep.err);
+				if (note[0])
+					snprintf(rep.info + strlen(rep.info), sizeof rep.info - strlen(rep.info), "; %s", note);
+			}
 			reply(sock, NULL, 0);
 			break;
 		case HREQ_NET_INSIDE:
@@ -157,6 +213,14 @@ void gph_holder_main(int sock)
 			break;
 		case HREQ_INFO:
 			do_info();
+			reply(sock, NULL, 0);
+			break;
+		case HREQ_BECOME_ROOT:
+			rep.rc = gph_inside_become_root(&rep.err);
+			reply(sock, NULL, 0);
+			break;
+		case HREQ_PRIV_PROBE:
+			do_priv_probe();
 			reply(sock, NULL, 0);
 			break;
 		case HREQ_EXEC:

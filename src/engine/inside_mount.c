@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -55,7 +56,10 @@ static int mount_dev(const char *path, struct gph_err *e)
 	if (mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NOEXEC | MS_STRICTATIME, "mode=755,size=64k") < 0)
 		return gph_fail(e, errno, NULL, "mount(\"tmpfs\", \"%s\", \"tmpfs\", MS_NOSUID|MS_NOEXEC, \"mode=755\")",
 				path);
-	for (size_t i = 0; i < sizeof dev_nodes / sizeof dev_nodes[0]; i++) {
+	if (gph_holder_userns) {
+		if (gph_inside_userns_dev_nodes(path, e) < 0)
+			goto undo;
+	} else for (size_t i = 0; i < sizeof dev_nodes / sizeof dev_nodes[0]; i++) {
 		snprintf(p, sizeof p, "%s/%s", path, dev_nodes[i].name);
 		if (mknod(p, S_IFCHR | 0666, makedev(dev_nodes[i].maj, dev_nodes[i].min)) < 0) {
 			gph_fail(e, errno, NULL, "mknod(\"%s\", S_IFCHR|0666, %u:%u)", p, dev_nodes[i].maj, dev_nodes[i].min);
@@ -66,8 +70,8 @@ static int mount_dev(const char *path, struct gph_err *e)
 			goto undo;
 		}
 	}
-	static const char *const dirs[] = {"pts", "shm"};
-	for (size_t i = 0; i < 2; i++) {
+	static const char *const dirs[] = {"pts", "shm", "mqueue"};
+	for (size_t i = 0; i < 3; i++) {
 		snprintf(p, sizeof p, "%s/%s", path, dirs[i]);
 		if (mkdir(p, 0755) < 0) {
 			gph_fail(e, errno, NULL, "mkdir(\"%s\")", p);
@@ -76,8 +80,19 @@ static int mount_dev(const char *path, struct gph_err *e)
 	}
 	snprintf(p, sizeof p, "%s/pts", path);
 	/* A new devpts instance: the container's pseudo-terminals are its own, numbered from 0. */
-	if (mount("devpts", p, "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620,gid=5") < 0) {
+	int r = mount("devpts", p, "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620,gid=5");
+	/* gid 5 (tty) may be unmapped in a user namespace: EINVAL; then the terminals keep our group */
+	if (r < 0 && errno == EINVAL && gph_holder_userns)
+		r = mount("devpts", p, "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620");
+	if (r < 0) {
 		gph_fail(e, errno, NULL, "mount(\"devpts\", \"%s\", \"devpts\", MS_NOSUID|MS_NOEXEC, \"newinstance,...\")", p);
+		goto undo;
+	}
+	/* POSIX message queues are per IPC namespace: only with one of the sandbox's own (else the
+	 * directory stays empty rather than showing the host's queues). */
+	snprintf(p, sizeof p, "%s/mqueue", path);
+	if ((gph_holder_ns & CLONE_NEWIPC) && mount("mqueue", p, "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) {
+		gph_fail(e, errno, NULL, "mount(\"mqueue\", \"%s\", \"mqueue\", MS_NOSUID|MS_NODEV|MS_NOEXEC)", p);
 		goto undo;
 	}
 	snprintf(p, sizeof p, "%s/shm", path);
@@ -105,11 +120,20 @@ int gph_inside_mount(enum gph_mount_what what, const char *path, struct gph_err 
 		return -1;
 	switch (what) {
 	case GPH_MOUNT_PROC:
-		return mount_proc(path, e);
+		return gph_holder_userns ? gph_inside_userns_mount_proc(path, e) : mount_proc(path, e);
 	case GPH_MOUNT_SYS:
-		if (mount("sysfs", path, "sysfs", MS_RDONLY | PROC_FLAGS, NULL) < 0)
-			return gph_fail(e, errno, NULL, "mount(\"sysfs\", \"%s\", \"sysfs\", MS_RDONLY|MS_NOSUID|MS_NODEV|MS_NOEXEC)",
-					path);
+		if (mount("sysfs", path, "sysfs", MS_RDONLY | PROC_FLAGS, NULL) < 0) {
+			/* the same sysfs (one per network namespace) on the same place: pivot_root in a user
+			 * namespace already mounted it there, which is exactly this step's result */
+			if (errno == EBUSY && gph_holder_userns)
+				return 0;
+			return gph_fail(e, errno,
+					errno == EPERM && gph_holder_userns
+						? "in a user namespace sysfs needs `ns net` (applied with or after `ns user`) "
+						  "and a full sysfs already visible, as pivot_root leaves one at /sys"
+						: NULL,
+					"mount(\"sysfs\", \"%s\", \"sysfs\", MS_RDONLY|MS_NOSUID|MS_NODEV|MS_NOEXEC)", path);
+		}
 		return 0;
 	case GPH_MOUNT_DEV:
 		return mount_dev(path, e);
@@ -139,13 +163,17 @@ static void unescape(char *s)
 /* Called by an exec child that is PID 1 of a new PID namespace, in its own copy of the mount
  * namespace: every procfs it inherited shows the sandbox's (outer) PID namespace, so replace each with
  * a fresh one. The old one is detached, not just covered, so nothing inside can uncover host PIDs. */
-int gph_inside_refresh_proc(struct gph_err *e)
+int gph_inside_refresh_proc(bool userns, struct gph_err *e)
 {
-	FILE *f = fopen("/proc/self/mountinfo", "re");
+	/* Through the holder's handle on the host's /proc: the /proc in this root may be one of another
+	 * PID namespace, with no "self" for us (in a user namespace it is one of an empty namespace). */
+	int fd = openat(gph_holder_procfd, "self/mountinfo", O_RDONLY | O_CLOEXEC);
+	FILE *f = fd >= 0 ? fdopen(fd, "re") : NULL;
 	if (!f) {
-		if (errno == ENOENT)
-			return 0; /* no procfs at /proc: nothing to refresh */
-		return gph_fail(e, errno, NULL, "open(\"/proc/self/mountinfo\")");
+		int err = errno;
+		if (fd >= 0)
+			close(fd);
+		return gph_fail(e, err, NULL, "open(\"<host /proc>/self/mountinfo\")");
 	}
 	char *points[32];
 	int n = 0;
@@ -178,8 +206,10 @@ int gph_inside_refresh_proc(struct gph_err *e)
 	free(line);
 	fclose(f);
 	int rc = 0;
-	/* Detach every one first (stacked ones too), then mount each point once. */
-	for (int i = n - 1; i >= 0 && rc == 0; i--)
+	/* Detach every one first (stacked ones too), then mount each point once. In a user namespace the
+	 * new one goes on top instead; what it covers is the sandbox's own proc of an empty PID namespace
+	 * (see inside_userns.c), never the host's. */
+	for (int i = n - 1; i >= 0 && rc == 0 && !userns; i--)
 		if (umount2(points[i], MNT_DETACH) < 0 && errno != EINVAL)
 			rc = gph_fail(e, errno, NULL, "umount2(\"%s\", MNT_DETACH)", points[i]);
 	for (int i = 0; i < n && rc == 0; i++) {

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include "gph/net.h"
@@ -14,8 +15,9 @@
 static const char *unshare_hint(int err)
 {
 	if (err == EPERM)
-		return "creating namespaces needs CAP_SYS_ADMIN: run as root (rootless mode with `ns user` is not "
-		       "there yet)";
+		return gph_holder_userns ? "this user namespace cannot create namespaces of that kind here"
+					 : "creating namespaces needs CAP_SYS_ADMIN: run as root, or apply `ns user` first "
+					   "(rootless mode)";
 	if (err == EINVAL)
 		return "this kernel does not support one of these namespace kinds";
 	if (err == ENOSPC || err == EUSERS)
@@ -29,6 +31,7 @@ static int do_ns(int flags, struct gph_err *e)
 	gph_ns_flags_str(flags, names, sizeof names);
 	if (flags && unshare(flags) < 0)
 		return gph_fail(e, errno, unshare_hint(errno), "unshare(%s)", names);
+	gph_holder_ns |= flags;
 	if (flags & CLONE_NEWNS) {
 		/* The copy's mounts may still be in a shared peer group with the host's (systemd makes /
 		 * shared); make everything private before anything is mounted, or mounts leak out (B11). */
@@ -95,7 +98,12 @@ int gph_inside_pivot_root(const char *dir, struct gph_err *e)
 {
 	/* pivot_root(2) wants the new root to be a mount point: make it one by binding it onto itself. */
 	if (mount(dir, dir, "none", MS_BIND | MS_REC, NULL) < 0)
-		return gph_fail(e, errno, NULL, "mount(\"%s\", \"%s\", NULL, MS_BIND|MS_REC)", dir, dir);
+		return gph_fail(e, errno,
+				errno == EACCES && gph_holder_userns
+					? "root of this user namespace is an ordinary user on the host: every directory on "
+					  "the way to the root filesystem must be searchable (x) for the host id it maps to"
+					: NULL,
+				"mount(\"%s\", \"%s\", NULL, MS_BIND|MS_REC)", dir, dir);
 	/* a handle on the bind mount, which stays valid when the root moves */
 	int fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {
@@ -123,23 +131,50 @@ undo:
 	return -1;
 }
 
-int gph_inside_step(const struct gph_step *st, struct gph_err *e)
+/* A bind remount changes only this mount's flags; the ones it has are kept (in a user namespace they
+ * are locked, and leaving one out would ask to clear it: EPERM). */
+static int make_root_readonly(struct gph_err *e)
 {
+	struct statvfs sv;
+	if (statvfs("/", &sv) < 0)
+		return gph_fail(e, errno, NULL, "statvfs(\"/\")");
+	static const struct {
+		unsigned long st, ms;
+	} keep[] = {{ST_NOSUID, MS_NOSUID}, {ST_NODEV, MS_NODEV}, {ST_NOEXEC, MS_NOEXEC}, {ST_NOATIME, MS_NOATIME},
+		    {ST_NODIRATIME, MS_NODIRATIME}, {ST_RELATIME, MS_RELATIME}};
+	unsigned long flags = MS_REMOUNT | MS_BIND | MS_RDONLY;
+	for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++)
+		if (sv.f_flag & keep[i].st)
+			flags |= keep[i].ms;
+	if (mount(NULL, "/", NULL, flags, NULL) < 0)
+		return gph_fail(e, errno, NULL, "mount(NULL, \"/\", NULL, MS_REMOUNT|MS_BIND|MS_RDONLY|...)");
+	return 0;
+}
+
+int gph_inside_step(const struct gph_step *st, char *note, size_t note_len, struct gph_err *e)
+{
+	note[0] = '\0';
 	switch (st->kind) {
 	case GPH_STEP_NS:
+		if (st->ns_flags & CLONE_NEWUSER) /* alone: the runtime writes the maps before anything else */
+			return do_ns(CLONE_NEWUSER, e);
 		return do_ns(st->ns_flags & ~CLONE_NEWPID, e);
 	case GPH_STEP_HOSTNAME:
 		if (sethostname(st->hostname, strlen(st->hostname)) < 0)
 			return gph_fail(e, errno, NULL, "sethostname(\"%s\")", st->hostname);
 		return 0;
 	case GPH_STEP_CHROOT:
-		return gph_inside_chroot(st->path, e);
-	case GPH_STEP_PIVOT_ROOT:
-		return gph_inside_pivot_root(st->path, e);
+	case GPH_STEP_PIVOT_ROOT: {
+		bool pivot = st->kind == GPH_STEP_PIVOT_ROOT;
+		if (gph_holder_userns && gph_inside_userns_before_root(st->path, pivot, note, note_len, e) < 0)
+			return -1;
+		return pivot ? gph_inside_pivot_root(st->path, e) : gph_inside_chroot(st->path, e);
+	}
 	case GPH_STEP_MOUNT:
 		return gph_inside_mount(st->mount, st->path, e);
-	case GPH_STEP_CGROUP:
-	case GPH_STEP_NET:
+	case GPH_STEP_READONLY:
+		return make_root_readonly(e);
+	default:
 		break;
 	}
 	return gph_fail(e, EINVAL, NULL, "step `%s` does not run inside the sandbox", st->text);

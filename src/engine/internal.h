@@ -11,7 +11,7 @@
 #include "gph/step.h"
 
 /* Requests from the runtime to the holder, one SOCK_SEQPACKET message each. */
-enum hreq_op { HREQ_STEP, HREQ_NET_INSIDE, HREQ_EXEC, HREQ_INFO };
+enum hreq_op { HREQ_STEP, HREQ_NET_INSIDE, HREQ_EXEC, HREQ_INFO, HREQ_BECOME_ROOT, HREQ_PRIV_PROBE };
 
 #define HREQ_ARGBUF 32768
 struct hreq {
@@ -28,8 +28,12 @@ struct hreq {
 	bool new_pidns;
 	bool tty;
 	bool init;
-	/* the command's privileges (see gph_exec_opts) */
+	/* HREQ_EXEC and HREQ_PRIV_PROBE: the command's privileges (sb->priv) */
 	bool harden, masks, nnp, seccomp;
+	bool userns;                /* the sandbox is in a user namespace of its own */
+	bool has_user;              /* switch to uid/gid before execve */
+	unsigned uid, gid;
+	char workdir[PATH_MAX];     /* "" = / */
 	uint64_t host_mntns;        /* the runtime's mount namespace: masks are refused there */
 	struct gph_caps caps;
 	struct gph_seccomp_prog prog;
@@ -53,7 +57,8 @@ struct hrep {
 	int exec_errno;             /* HREP_STARTED: execve's errno when the command never ran */
 	int wstatus;                /* HREP_EXITED */
 	bool pty_inside;            /* HREP_PTY: an fd is attached (the container's own pty master) */
-	char info[8192];            /* HREQ_INFO: "hostname\n" + network description; HREQ_STEP: a note */
+	char info[8192];            /* HREQ_INFO: "hostname\n" + network description; HREQ_STEP: a note;
+	                             * HREQ_PRIV_PROBE: the probe's decoded capability sets */
 };
 
 /* Socket helpers: send one message with up to 4 fds, receive one (fds out, nfds in/out). */
@@ -63,7 +68,8 @@ ssize_t gph_msg_recv(int sock, void *buf, size_t len, int *fds, int *nfds);
 /* Holder side. */
 extern int gph_holder_procfd; /* the host's /proc, O_PATH, opened before any root change */
 void gph_holder_main(int sock) __attribute__((noreturn));
-int gph_inside_step(const struct gph_step *st, struct gph_err *e);
+/* Apply a step to this process; note gets a remark worth showing ("" for none). */
+int gph_inside_step(const struct gph_step *st, char *note, size_t note_len, struct gph_err *e);
 /* Bind each host file src[i] over dir/dst[i] (an empty file is created as the mount point when
  * missing); skipped with a note when dir has no such directory. */
 int gph_inside_binds(const char *dir, int n, const char (*src)[PATH_MAX], const char (*dst)[32], char *note,
@@ -71,7 +77,32 @@ int gph_inside_binds(const char *dir, int n, const char (*src)[PATH_MAX], const 
 int gph_inside_pivot_root(const char *dir, struct gph_err *e);
 int gph_inside_chroot(const char *dir, struct gph_err *e);
 int gph_inside_mount(enum gph_mount_what what, const char *path, struct gph_err *e);
-int gph_inside_refresh_proc(struct gph_err *e);
+/* In a user namespace proc must be remounted on top (stacked): the kernel refuses a new proc mount
+ * there unless a full one is already visible, so the old one cannot be detached first. */
+int gph_inside_refresh_proc(bool userns, struct gph_err *e);
+/* Holder side of user namespaces (inside_userns.c). */
+extern bool gph_holder_userns;     /* `ns user` applied to this holder */
+extern int gph_holder_ns;          /* CLONE_NEW* this holder has unshared */
+int gph_inside_become_root(struct gph_err *e);
+/* Before the root changes in a user namespace: keep clones of the host's device nodes for
+ * `mount dev`, and (pivot_root) mount proc and sysfs into DIR while full instances are visible. */
+int gph_inside_userns_before_root(const char *dir, bool pivot, char *note, size_t note_len, struct gph_err *e);
+/* `mount dev` in a user namespace: bind the kept clones onto empty files in DIR. */
+int gph_inside_userns_dev_nodes(const char *dir, struct gph_err *e);
+/* `mount proc` in a user namespace: from a child in a new PID namespace the user namespace owns. */
+int gph_inside_userns_mount_proc(const char *path, struct gph_err *e);
+/* The exec'd command's privileges, user and working directory, in the order the kernel needs
+ * (exec_priv.c); also used by the `show caps` probe. */
+int gph_exec_apply_priv(const struct hreq *rq, struct gph_err *e);
+/* Runtime side of user namespaces (userns.c): unshare in the holder, write the maps, become root. */
+int gph_userns_enter(struct gph_sandbox *sb, const struct gph_step *st, char *note, size_t note_len,
+		     struct gph_err *e);
+/* Privilege steps on the runtime side (sandbox_priv.c). */
+int gph_sandbox_apply_priv(struct gph_sandbox *sb, const struct gph_step *st, char *note, size_t note_len,
+			   struct gph_err *e);
+void gph_sandbox_priv_request(const struct gph_sandbox *sb, struct hreq *rq);
+/* Compile (or load from the cache) the seccomp program when the sandbox asks for one. */
+int gph_sandbox_priv_seccomp(const struct gph_sandbox *sb, struct hreq *rq, struct gph_err *e);
 /* Runs in the exec child: never returns (execs or _exits with 126/127). */
 void gph_exec_child(int sock, const struct hreq *rq, const int *fds, int nfds, int errpipe)
 	__attribute__((noreturn));

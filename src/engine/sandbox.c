@@ -58,11 +58,10 @@ int gph_sandbox_start(struct gph_sandbox *sb, const struct gph_sandbox_opts *o, 
 	sb->holder = -1;
 	sb->log = o->log;
 	sb->notes = o->notes;
-	if (geteuid() != 0)
-		return gph_fail(e, EPERM,
-				"run gophernetes as root (sudo on a workstation); rootless mode with user namespaces is "
-				"not available yet",
-				"gophernetes needs root to create namespaces and cgroups");
+	/* Not root: rootless mode. The sandbox can still make every namespace once `ns user` came
+	 * first; what needs the host's privileges (a cgroup, links on the host) is refused by its step. */
+	sb->rootless = geteuid() != 0;
+	gph_caps_all(&sb->priv.caps);
 	new_id(sb->id);
 	snprintf(sb->name, sizeof sb->name, "%s", o->name && *o->name ? o->name : sb->id);
 	snprintf(sb->command, sizeof sb->command, "%s", o->command ? o->command : "");
@@ -71,12 +70,14 @@ int gph_sandbox_start(struct gph_sandbox *sb, const struct gph_sandbox_opts *o, 
 	/* The ledger exists before anything it describes, so `gc` can always find what we made. */
 	if (gph_state_write(sb, 0, e) < 0)
 		return -1;
-	if (gph_cg_create(&sb->cg, sb->id, o->cgroup_parent, e) < 0) {
-		gph_err_wrap(e, "creating the container's cgroup: ");
-		gph_state_remove(sb);
-		return -1;
+	if (!sb->rootless) {
+		if (gph_cg_create(&sb->cg, sb->id, o->cgroup_parent, e) < 0) {
+			gph_err_wrap(e, "creating the container's cgroup: ");
+			gph_state_remove(sb);
+			return -1;
+		}
+		sb->has_cg = true;
 	}
-	sb->has_cg = true;
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		gph_fail(e, errno, NULL, "socketpair(AF_UNIX, SOCK_SEQPACKET)");
@@ -102,7 +103,7 @@ int gph_sandbox_start(struct gph_sandbox *sb, const struct gph_sandbox_opts *o, 
 	sb->sock = sv[0];
 	sb->holder = pid;
 	/* In the cgroup before it does anything, so everything it forks is born there (B20). */
-	if (gph_cg_attach(&sb->cg, pid, e) < 0)
+	if (sb->has_cg && gph_cg_attach(&sb->cg, pid, e) < 0)
 		goto fail;
 	if (gph_state_write(sb, 0, e) < 0)
 		goto fail;
@@ -111,9 +112,6 @@ fail:
 	gph_sandbox_destroy(sb);
 	return -1;
 }
-
-/* Compiled seccomp programs, one file per capability set: a cache, not state (gc leaves it). */
-#define GPH_SECCOMP_CACHE "/run/gophernetes-cache"
 
 /* A refusal of a step whose effect is already there: an error, but the sandbox is still what was
  * asked for, so it does not block exec. */
@@ -384,7 +382,7 @@ static int apply(struct gph_sandbox *sb, const struct gph_step *st, struct gph_e
 	char extra[640] = "";
 	switch (st->kind) {
 	case GPH_STEP_NS: {
-		int again = st->ns_flags & (sb->ns | (sb->pid_ns ? CLONE_NEWPID : 0));
+		int again = st->ns_flags & (sb->ns | (sb->pid_ns ? CLONE_NEWPID : 0) | (sb->userns ? CLONE_NEWUSER : 0));
 		if (again) {
 			char names[64];
 			gph_ns_flags_str(again, names, sizeof names);
@@ -395,12 +393,29 @@ static int apply(struct gph_sandbox *sb, const struct gph_step *st, struct gph_e
 		if (sb->rooted && (st->ns_flags & CLONE_NEWNS))
 			return refuse(e, st->text, "apply `ns mnt` before chroot/pivot_root",
 				      "`reset` and apply the namespaces first");
-		if (apply_inside(sb, st, NULL, 0, e) < 0)
+		if (sb->rootless && !sb->userns && !(st->ns_flags & CLONE_NEWUSER))
+			return gph_fail(e, EPERM, "run as root, or apply `ns user` first (rootless mode)",
+					"%s: creating namespaces needs CAP_SYS_ADMIN, which you have only in a user namespace of "
+					"your own", st->text);
+		if (st->ns_flags & CLONE_NEWUSER) {
+			if (sb->ns || sb->pid_ns || sb->rooted)
+				return refuse(e, st->text, "`ns user` must come before the other namespaces and the root change",
+					      "`reset`, then `ns user` first (or `ns user pid uts ...` in one step): namespaces "
+					      "made before it belong to the host's user namespace, which root inside the new one "
+					      "cannot administer");
+			if (gph_userns_enter(sb, st, extra, sizeof extra, e) < 0)
+				return -1;
+			sb->userns = true;
+		}
+		struct gph_step rest = *st;
+		rest.ns_flags &= ~CLONE_NEWUSER;
+		if (rest.ns_flags && apply_inside(sb, &rest, NULL, 0, e) < 0)
 			return -1;
-		sb->ns |= st->ns_flags & ~CLONE_NEWPID;
+		sb->ns |= rest.ns_flags & ~CLONE_NEWPID;
 		if (st->ns_flags & CLONE_NEWPID) {
 			sb->pid_ns = true;
-			snprintf(extra, sizeof extra, " (each exec will be PID 1 of a new PID namespace)");
+			snprintf(extra + strlen(extra), sizeof extra - strlen(extra),
+				 " (each exec will be PID 1 of a new PID namespace)");
 		}
 		break;
 	}
@@ -437,10 +452,33 @@ static int apply(struct gph_sandbox *sb, const struct gph_step *st, struct gph_e
 			snprintf(extra, sizeof extra, " (each exec remounts it for its own PID namespace)");
 		break;
 	case GPH_STEP_CGROUP:
+		if (!sb->has_cg)
+			return refuse(e, st->text, "this sandbox has no cgroup",
+				      "limits need a cgroup, and only root may create one here: rootless mode runs without "
+				      "(on a cgroup v2 machine with systemd, a delegated subtree would be the way)");
 		if (apply_cgroup(sb, st, extra, sizeof extra, e) < 0)
 			return -1;
 		break;
+	case GPH_STEP_CAP:
+	case GPH_STEP_SECCOMP:
+	case GPH_STEP_NNP:
+	case GPH_STEP_MASK:
+	case GPH_STEP_USER:
+	case GPH_STEP_WORKDIR:
+		if (gph_sandbox_apply_priv(sb, st, extra, sizeof extra, e) < 0)
+			return -1;
+		break;
+	case GPH_STEP_READONLY:
+		if (!sb->pivoted)
+			return refuse(e, st->text, "the root is not a mount of the sandbox's own",
+				      "apply `pivot_root DIR` first (after chroot, \"/\" is the host's mount)");
+		if (apply_inside(sb, st, NULL, 0, e) < 0)
+			return -1;
+		break;
 	case GPH_STEP_NET: {
+		if (sb->rootless && st->net != GPH_NET_NONE)
+			return refuse(e, st->text, "links on the host need root (CAP_NET_ADMIN in the host's network namespace)",
+				      "not root: use `net none` (lo only) or share the host's network (no `ns net`)");
 		int r = apply_net(sb, st, extra, sizeof extra, e);
 		if (r < 0)
 			return r;
@@ -537,7 +575,7 @@ int gph_sandbox_exec(struct gph_sandbox *sb, const struct gph_exec_opts *x, stru
 		snprintf(term_env, sizeof term_env, "TERM=%s", term && *term && strlen(term) < 64 ? term : "xterm");
 		snprintf(hostname_env, sizeof hostname_env, "HOSTNAME=%s", sb->hostname[0] ? sb->hostname : sb->id);
 		defenv[0] = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-		defenv[1] = "HOME=/root";
+		defenv[1] = sb->priv.has_user && sb->priv.uid != 0 ? "HOME=/" : "HOME=/root";
 		defenv[2] = term_env;
 		defenv[3] = hostname_env;
 		defenv[4] = NULL;
@@ -548,20 +586,9 @@ int gph_sandbox_exec(struct gph_sandbox *sb, const struct gph_exec_opts *x, stru
 	req.new_pidns = sb->pid_ns;
 	req.tty = x->tty;
 	req.init = x->init;
-	if (x->harden) {
-		req.harden = true;
-		req.caps = x->caps;
-		req.nnp = x->no_new_privs;
-		/* Masks need a mount namespace of the sandbox's own: never on the host's mounts. */
-		req.masks = (sb->ns & CLONE_NEWNS) != 0;
-		req.host_mntns = gph_mntns_id();
-		if (x->seccomp) {
-			/* Compiled here (and cached), installed by the exec child with one prctl. */
-			if (gph_seccomp_prepare(x->caps.bounding, GPH_SECCOMP_CACHE, &req.prog, e) < 0)
-				return -1;
-			req.seccomp = true;
-		}
-	}
+	gph_sandbox_priv_request(sb, &req);
+	if (gph_sandbox_priv_seccomp(sb, &req, e) < 0)
+		return -1;
 	int rc;
 	pack_args(x->argv, env, e, &rc);
 	if (rc < 0)

@@ -268,6 +268,10 @@ static const struct show_row v1_rows[] = {
 
 static void show_cgroup(struct gph_sandbox *sb, FILE *out)
 {
+	if (!sb->has_cg) {
+		fprintf(out, "cgroup: none (rootless mode: only root may create cgroups here)\n");
+		return;
+	}
 	fprintf(out, "cgroup (%s host):\n", gph_cg_mode_name(sb->cg.mode));
 	for (int i = 0; i < sb->cg.n; i++)
 		fprintf(out, "  %s\n", sb->cg.dir[i]);
@@ -325,13 +329,38 @@ static int show_net(struct gph_sandbox *sb, FILE *out, struct gph_err *e)
 	return 0;
 }
 
+/* The sets a command would get, read back from a test process the holder starts the way `exec`
+ * starts commands, next to the sandbox process's own. */
+static int show_caps(struct gph_sandbox *sb, FILE *out, struct gph_err *e)
+{
+	static struct hreq rq;
+	static struct hrep rp;
+	memset(&rq, 0, sizeof rq);
+	rq.op = HREQ_PRIV_PROBE;
+	gph_sandbox_priv_request(sb, &rq);
+	if (gph_sandbox_priv_seccomp(sb, &rq, e) < 0 || gph_holder_call(sb, &rq, &rp, NULL, 0, e) < 0)
+		return -1;
+	static char own[4096];
+	if (gph_caps_describe(sb->holder, own, sizeof own, e) < 0)
+		return -1;
+	fprintf(out, "an exec'd command gets (read back from a test process%s):\n%s", sb->priv.has_user ? ", after `user`" : "",
+		rp.info);
+	fprintf(out, "the sandbox process itself (pid %d%s):\n%s", (int)sb->holder,
+		sb->userns ? ", root of its user namespace" : "", own);
+	if (!sb->priv.changed)
+		fprintf(out, "note: no `cap`, `seccomp`, `nnp` or `mask` step yet: commands run with everything above "
+			     "(`cap default`, `nnp on`, `seccomp default`, `mask on` is what `run` applies)\n");
+	return 0;
+}
+
 int gph_sandbox_show(struct gph_sandbox *sb, const char *what, FILE *out, struct gph_err *e)
 {
 	if (sb->holder <= 0)
 		return gph_fail(e, 0, "`reset` starts a new one", "there is no sandbox");
 	bool all = !what || strcmp(what, "all") == 0;
-	if (!all && strcmp(what, "ns") && strcmp(what, "mounts") && strcmp(what, "cgroup") && strcmp(what, "net"))
-		return gph_fail(e, 0, "show ns|mounts|cgroup|net|all", "show: unknown part \"%s\"", what);
+	if (!all && strcmp(what, "ns") && strcmp(what, "mounts") && strcmp(what, "cgroup") && strcmp(what, "net") &&
+	    strcmp(what, "caps"))
+		return gph_fail(e, 0, "show ns|mounts|cgroup|net|caps|all", "show: unknown part \"%s\"", what);
 	if (all || strcmp(what, "ns") == 0)
 		show_ns(sb, out);
 	if (all || strcmp(what, "mounts") == 0)
@@ -341,6 +370,8 @@ int gph_sandbox_show(struct gph_sandbox *sb, const char *what, FILE *out, struct
 	if (all || strcmp(what, "net") == 0)
 		if (show_net(sb, out, e) < 0)
 			return -1;
+	if ((all || strcmp(what, "caps") == 0) && show_caps(sb, out, e) < 0)
+		return -1;
 	if (sb->failed_step[0])
 		fprintf(out, "note: the step `%s` failed; exec is refused until it succeeds\n", sb->failed_step);
 	return 0;

@@ -18,7 +18,20 @@
 const char *gph_state_root(void)
 {
 	const char *d = getenv("GPH_STATE_DIR");
-	return d && *d ? d : "/run/gophernetes";
+	if (d && *d)
+		return d;
+	if (geteuid() == 0)
+		return "/run/gophernetes";
+	/* Rootless: the user's runtime directory (systemd's /run/user/UID), else one in /tmp. */
+	static char mine[PATH_MAX];
+	if (!mine[0]) {
+		const char *x = getenv("XDG_RUNTIME_DIR");
+		if (x && x[0] == '/' && strlen(x) < PATH_MAX - 32)
+			snprintf(mine, sizeof mine, "%s/gophernetes", x);
+		else
+			snprintf(mine, sizeof mine, "/tmp/gophernetes-%u", (unsigned)geteuid());
+	}
+	return mine;
 }
 
 unsigned long long gph_proc_starttime(pid_t pid)
@@ -73,6 +86,11 @@ int gph_state_write(const struct gph_sandbox *sb, pid_t main_pid, struct gph_err
 		gph_err_hint(e, "the state directory is %s (GPH_STATE_DIR changes it)", gph_state_root());
 		return -1;
 	}
+	/* In a shared place like /tmp someone else could have made it first: never use theirs. */
+	struct stat rs;
+	if (lstat(gph_state_root(), &rs) < 0 || !S_ISDIR(rs.st_mode) || rs.st_uid != geteuid())
+		return gph_fail(e, EPERM, "remove it, or set GPH_STATE_DIR to a directory of your own",
+				"the state directory %s is not a directory of this user", gph_state_root());
 	snprintf(path, sizeof path, "%s/state", dir);
 	snprintf(tmp, sizeof tmp, "%s/state.tmp", dir);
 	FILE *f = fopen(tmp, "we");

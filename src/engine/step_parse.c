@@ -17,7 +17,7 @@ static const struct {
 	int flag;
 } ns_table[] = {
 	{"pid", CLONE_NEWPID}, {"uts", CLONE_NEWUTS}, {"mnt", CLONE_NEWNS},     {"ipc", CLONE_NEWIPC},
-	{"net", CLONE_NEWNET}, {"cgroup", CLONE_NEWCGROUP}, {"mount", CLONE_NEWNS},
+	{"net", CLONE_NEWNET}, {"cgroup", CLONE_NEWCGROUP}, {"user", CLONE_NEWUSER}, {"mount", CLONE_NEWNS},
 };
 
 int gph_ns_flag(const char *name)
@@ -38,7 +38,7 @@ const char *gph_ns_name(int flag)
 
 void gph_ns_flags_str(int flags, char *buf, size_t len)
 {
-	static const int order[] = {CLONE_NEWPID, CLONE_NEWUTS, CLONE_NEWNS,
+	static const int order[] = {CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWUTS, CLONE_NEWNS,
 				    CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWCGROUP};
 	size_t off = 0;
 	buf[0] = '\0';
@@ -50,6 +50,47 @@ void gph_ns_flags_str(int flags, char *buf, size_t len)
 			return;
 		off += (size_t)n;
 	}
+}
+
+int gph_parse_idmap(const char *spec, char *out, size_t len, struct gph_err *e)
+{
+	size_t off = 0;
+	int lines = 0;
+	const char *p = spec;
+	out[0] = '\0';
+	while (*p) {
+		char *end;
+		unsigned long v[3];
+		for (int k = 0; k < 3; k++) {
+			if (*p < '0' || *p > '9')
+				return gph_fail(e, 0, "each range is CONTAINER:HOST:COUNT, ranges separated by commas, "
+						      "e.g. 0:100000:65536", "bad range in \"%s\"", spec);
+			errno = 0;
+			v[k] = strtoul(p, &end, 10);
+			if (errno || v[k] > 4294967294UL)
+				return gph_fail(e, ERANGE, NULL, "bad id in \"%s\"", spec);
+			p = end;
+			if (k < 2 && *p++ != ':')
+				return gph_fail(e, 0, "each range is CONTAINER:HOST:COUNT, e.g. 0:100000:65536",
+						"bad range in \"%s\"", spec);
+		}
+		if (v[2] == 0 || v[0] + v[2] - 1 > 4294967294UL || v[1] + v[2] - 1 > 4294967294UL)
+			return gph_fail(e, ERANGE, "COUNT must be at least 1 and the range must fit below 4294967295",
+					"bad count in \"%s\"", spec);
+		if (++lines > 5) /* the kernel's limit is 340 lines; 5 is plenty and keeps the step small */
+			return gph_fail(e, E2BIG, NULL, "at most 5 ranges in \"%s\"", spec);
+		int n = snprintf(out + off, len - off, "%lu %lu %lu\n", v[0], v[1], v[2]);
+		if (n < 0 || (size_t)n >= len - off)
+			return gph_fail(e, E2BIG, NULL, "ranges too long in \"%s\"", spec);
+		off += (size_t)n;
+		if (*p == ',' && p[1])
+			p++;
+		else if (*p)
+			return gph_fail(e, 0, "ranges are separated by commas", "bad range in \"%s\"", spec);
+	}
+	if (!lines)
+		return gph_fail(e, 0, "e.g. 0:100000:65536", "empty id map");
+	return 0;
 }
 
 static int want_args(int argc, char **argv, int min, int max, struct gph_err *e)
@@ -228,14 +269,34 @@ int gph_step_parse(int argc, char **argv, struct gph_step *s, struct gph_err *e)
 			return usage_fail(argv, e);
 		s->kind = GPH_STEP_NS;
 		for (int i = 1; i < argc; i++) {
+			bool uid = strcmp(argv[i], "uidmap") == 0;
+			if (uid || strcmp(argv[i], "gidmap") == 0) {
+				if (i + 1 >= argc)
+					return gph_fail(e, 0, "e.g. `ns user uidmap 0:100000:65536`", "ns: %s needs C:H:N", argv[i]);
+				char *out = uid ? s->uidmap : s->gidmap;
+				if (gph_parse_idmap(argv[++i], out, sizeof s->uidmap, e) < 0) {
+					gph_err_wrap(e, "ns %s: ", uid ? "uidmap" : "gidmap");
+					return -1;
+				}
+				continue;
+			}
 			int f = gph_ns_flag(argv[i]);
 			if (!f)
-				return gph_fail(e, 0, "known namespaces: pid uts mnt ipc net cgroup",
+				return gph_fail(e, 0, "known namespaces: user pid uts mnt ipc net cgroup",
 						"ns: unknown namespace \"%s\"", argv[i]);
 			s->ns_flags |= f;
 		}
+		if ((s->uidmap[0] || s->gidmap[0]) && !(s->ns_flags & CLONE_NEWUSER))
+			return gph_fail(e, 0, "e.g. `ns user uidmap 0:100000:65536 gidmap 0:100000:65536`",
+					"ns: uidmap and gidmap go with `user`");
+		if (!s->ns_flags)
+			return usage_fail(argv, e);
 		return 0;
 	}
+	if (strcmp(cmd, "cap") == 0 || strcmp(cmd, "seccomp") == 0 || strcmp(cmd, "nnp") == 0 ||
+	    strcmp(cmd, "mask") == 0 || strcmp(cmd, "user") == 0 || strcmp(cmd, "workdir") == 0 ||
+	    strcmp(cmd, "readonly") == 0)
+		return gph_step_parse_priv(argc, argv, s, e);
 	if (strcmp(cmd, "hostname") == 0) {
 		if (want_args(argc, argv, 1, 1, e) < 0)
 			return usage_fail(argv, e);

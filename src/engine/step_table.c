@@ -4,16 +4,24 @@
 #include <string.h>
 #include "gph/step.h"
 
-static const char *const ns_words[] = {"pid", "uts", "mnt", "ipc", "net", "cgroup", "mount", NULL};
+static const char *const ns_words[] = {"user", "pid", "uts", "mnt", "ipc", "net", "cgroup", "mount", NULL};
 static const char *const mount_words[] = {"proc", "sys", "dev", "tmpfs", NULL};
 static const char *const cgroup_words[] = {"mem", "swap", "cpu", "cpuweight", "cpuset", "pids", "io", NULL};
 static const char *const net_words[] = {"none", "veth", "bridge", "nat", "port", NULL};
-static const char *const show_words[] = {"ns", "mounts", "cgroup", "net", "all", NULL};
+static const char *const show_words[] = {"ns", "mounts", "cgroup", "net", "caps", "all", NULL};
+static const char *const cap_words[] = {"default", "all", "drop", "add", NULL};
+static const char *const seccomp_words[] = {"default", "off", NULL};
+static const char *const onoff_words[] = {"on", "off", NULL};
 
 const struct gph_cmd_def gph_cmds[] = {
-	{"ns", "ns pid|uts|mnt|ipc|net|cgroup ...",
+	{"ns", "ns user|pid|uts|mnt|ipc|net|cgroup ... [uidmap C:H:N] [gidmap C:H:N]",
 	 "give the sandbox new namespaces",
 	 "Each name asks for a new namespace of that kind; several may be given at once.\n"
+	 "  user    user and group IDs and capabilities: root inside is an ordinary user outside. It must\n"
+	 "          come first (or in the same step as the others), so it owns the namespaces made after\n"
+	 "          it. Default mapping: container root = the caller's own uid (for root, the `root` range\n"
+	 "          of /etc/subuid when there is one); `uidmap 0:100000:65536` and `gidmap` choose others.\n"
+	 "          Not root? `ns user` first, then the others work (rootless mode).\n"
 	 "  pid     process IDs: the next `exec` runs as PID 1 of a fresh PID namespace\n"
 	 "  uts     hostname and domain name\n"
 	 "  mnt     the mount table (also spelled `mount`); `/` is made private at once\n"
@@ -32,11 +40,19 @@ const struct gph_cmd_def gph_cmds[] = {
 	 "future children, and the namespace ends when its first process exits. Instead each `exec`\n"
 	 "calls clone3() with CLONE_NEWPID (plus CLONE_NEWNS for a private copy of the mounts), so the\n"
 	 "command is PID 1 and /proc can be remounted for its namespace.\n"
+	 "CLONE_NEWUSER is done alone and first: then the runtime, outside, writes /proc/PID/setgroups\n"
+	 "(\"deny\" for a single mapping made without privilege: setgroups(2) could otherwise drop a group that\n"
+	 "denies access), /proc/PID/gid_map and /proc/PID/uid_map, each exactly once, and the sandbox calls\n"
+	 "setresgid(0,0,0) and setresuid(0,0,0). It now holds every capability, but only over namespaces its\n"
+	 "user namespace owns: the ones it creates next. Traps: an unmapped id shows as 65534 (nobody);\n"
+	 "mknod(2) is refused, so `mount dev` binds the host's device nodes instead; proc and sysfs may be\n"
+	 "mounted only where a full instance is already visible, so pivot_root mounts them before it\n"
+	 "detaches the old root.\n"
 	 "CLONE_NEWCGROUP makes the sandbox's current cgroup the root of its view; the sandbox is already\n"
 	 "in the container's cgroup, so /proc/self/cgroup shows \"0::/\" inside.\n"
 	 "Compare: `show ns` prints /proc/PID/ns/* of the sandbox next to the host's. Each namespace is a\n"
 	 "kernel object; the inode number in ns:[N] identifies it.",
-	 "namespaces(7), unshare(2), pid_namespaces(7), mount_namespaces(7), clone(2)",
+	 "namespaces(7), unshare(2), user_namespaces(7), pid_namespaces(7), mount_namespaces(7), clone(2)",
 	 ns_words, false, true},
 	{"hostname", "hostname NAME", "set the sandbox's hostname (needs `ns uts`)",
 	 "Sets the hostname seen by `hostname` and uname(2) inside. Refused without `ns uts`, because it\n"
@@ -132,9 +148,76 @@ const struct gph_cmd_def gph_cmds[] = {
 	 "comment naming its bridge or container, so it is removed exactly with it.\n"
 	 "When the sandbox's network namespace is destroyed the kernel deletes eth0, and with it the host end.",
 	 "veth(4), network_namespaces(7), rtnetlink(7), ip-link(8), bridge(8), nft(8)", net_words, false, true},
-	{"show", "show [ns|mounts|cgroup|net|all]", "print what the kernel shows for the sandbox",
+	{"cap", "cap default | all | drop NAME... | add NAME...", "choose the capabilities exec'd commands keep",
+	 "  default     Docker's default list without MKNOD: CHOWN DAC_OVERRIDE FOWNER FSETID KILL SETGID\n"
+	 "              SETUID SETPCAP NET_BIND_SERVICE NET_RAW SYS_CHROOT AUDIT_WRITE SETFCAP (what `run` uses)\n"
+	 "  all         every capability (the shell's starting point, and `run --privileged`)\n"
+	 "  drop NAMES  take capabilities away (ALL: every one);  add NAMES: give them back\n"
+	 "Names as in capabilities(7), with or without CAP_. `show caps` prints the sets a command gets.",
+	 "Root's power is split into about 40 capabilities. Each exec'd command, before execve(2), drops the\n"
+	 "ones not kept from its bounding set with prctl(PR_CAPBSET_DROP) (which needs CAP_SETPCAP, so that\n"
+	 "goes first), then sets inheritable, permitted and effective with capset(2) through libcap, and\n"
+	 "empties the ambient set. The bounding set is what counts: after execve a root process's permitted\n"
+	 "set is the bounding set, so a dropped capability can never come back. Inheritable and ambient stay\n"
+	 "empty so nothing rides into a non-root user or a file-capability binary.\n"
+	 "Trap: CAP_SYS_ADMIN is almost root again (mount, namespaces, bpf...); MKNOD lets root make a node\n"
+	 "for a host disk. Neither is in the default list.",
+	 "capabilities(7), prctl(2), capset(2), cap_set_proc(3)", cap_words, false, true},
+	{"seccomp", "seccomp default|off", "filter the system calls exec'd commands may make",
+	 "  default  the default profile: module loading, kexec, reboot, keyctl, bpf, perf_event_open,\n"
+	 "           userfaultfd, open_by_handle_at, clock changes, mount, new user namespaces... fail\n"
+	 "           with EPERM; 64-bit and 32-bit x86 entry points both; other ABIs are killed\n"
+	 "  off      no filter",
+	 "A seccomp filter is a small BPF program the kernel runs on every system call of the process and\n"
+	 "its children; it cannot be removed. libseccomp compiles the profile (in the runtime, cached), and\n"
+	 "the exec'd command installs it with prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER) as late as\n"
+	 "possible: after the capability drop when no_new_privs is set, before it otherwise (installing a\n"
+	 "filter without no_new_privs needs CAP_SYS_ADMIN). Each denied call answers EPERM, so programs see\n"
+	 "a refusal, not a missing call (ENOSYS). The filter checks the architecture first: a 32-bit call\n"
+	 "(int 0x80) has other numbers and is filtered by its own table.",
+	 "seccomp(2), prctl(2), seccomp_rule_add(3)", seccomp_words, false, true},
+	{"nnp", "nnp on|off", "no_new_privs: execve can never raise privileges again",
+	 "With `nnp on` (what `run` does) a setuid-root binary or a file capability inside gives nothing:\n"
+	 "the command runs with the privileges it already had.",
+	 "prctl(PR_SET_NO_NEW_PRIVS, 1) in the exec'd command before execve(2). The flag is inherited by\n"
+	 "every child and cannot be cleared. It also lets an unprivileged process install a seccomp filter.",
+	 "prctl(2), execve(2), Documentation/userspace-api/no_new_privs.rst", onoff_words, false, true},
+	{"mask", "mask on|off", "hide and write-protect sensitive /proc and /sys paths (needs `ns mnt`)",
+	 "With `mask on` (what `run` does) each command gets /proc/kcore, /proc/keys, /proc/timer_list,\n"
+	 "/proc/sched_debug, /proc/acpi, /proc/scsi, /sys/firmware... hidden, and /proc/sys,\n"
+	 "/proc/sysrq-trigger, /proc/irq, /proc/bus, /proc/fs read-only; /sys is read-only anyway.",
+	 "In each exec's own copy of the mount namespace: /dev/null is bind-mounted over masked files and an\n"
+	 "empty read-only tmpfs over masked directories; read-only paths are bind-mounted onto themselves\n"
+	 "and remounted with MS_RDONLY. Paths this kernel does not have are skipped. These files are not\n"
+	 "namespaced: /proc/sysrq-trigger acts on the host, and /proc/kcore is the host's memory.",
+	 "proc(5), mount(2), mount_namespaces(7)", onoff_words, false, true},
+	{"user", "user UID[:GID]", "run exec'd commands as this user and group (numbers)",
+	 "Commands run as UID (and GID; default GID = UID) with no supplementary groups. Their effective\n"
+	 "and permitted capabilities are empty; the bounding set stays as `cap` chose.",
+	 "In the exec'd command: setgroups(2) to just GID (skipped when a user namespace denies it),\n"
+	 "setresgid(2), then setresuid(2). Changing from uid 0 to another uid clears the permitted and\n"
+	 "effective capabilities unless PR_SET_KEEPCAPS is set; gophernetes keeps them only long enough to\n"
+	 "drop the bounding set, then empties them. In a user namespace the ids must be mapped.",
+	 "setresuid(2), setgroups(2), credentials(7), capabilities(7)", NULL, false, true},
+	{"workdir", "workdir DIR", "start exec'd commands in DIR (a path inside the root)",
+	 "Each command starts in DIR instead of /. DIR is resolved inside the container's root and must\n"
+	 "exist there.",
+	 "chdir(2) in the exec'd command, after the root changed, so DIR can only name a directory of the\n"
+	 "container: \"..\" stops at its root and symlinks resolve inside it.",
+	 "chdir(2), path_resolution(7)", NULL, false, true},
+	{"readonly", "readonly", "make the container's root file system read-only (after pivot_root)",
+	 "Remounts the new root read-only. /dev, /proc, /sys and other mounts made on top keep their own\n"
+	 "flags (/dev/shm stays writable). Needs pivot_root: after chroot, / is the host's mount.",
+	 "mount(NULL, \"/\", NULL, MS_REMOUNT|MS_BIND|MS_RDONLY|<flags it already has>, NULL): a bind\n"
+	 "remount changes only this mount's flags, not the file system behind it (the host still may write\n"
+	 "to the directory). The flags the mount already has (nosuid, nodev...) are kept: in a user\n"
+	 "namespace they are locked, and clearing one would be refused with EPERM.",
+	 "mount(2), statvfs(3), mount_namespaces(7)", NULL, false, true},
+	{"show", "show [ns|mounts|cgroup|net|caps|all]", "print what the kernel shows for the sandbox",
 	 "Reads the live state, never a recorded configuration: /proc/PID/ns/* of the sandbox next to the\n"
-	 "host's, its mountinfo, its cgroup files, and its network namespace over netlink.",
+	 "host's, its mountinfo, its cgroup files, its network namespace over netlink, and (caps) the\n"
+	 "capability sets, no_new_privs and seccomp state of a test process started the way `exec` starts\n"
+	 "commands.",
 	 "readlink(2) on /proc/PID/ns/* gives \"type:[inode]\"; two processes are in the same namespace\n"
 	 "exactly when the inodes are equal. /proc/PID/mountinfo lists the mounts the process sees.\n"
 	 "The cgroup files are read from cgroupfs; network state comes from an RTM_GETLINK, RTM_GETADDR\n"

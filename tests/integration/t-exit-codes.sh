@@ -1,5 +1,5 @@
 #!/bin/bash
-# Exit statuses as docker's (B16), refusing bad input up front (B25, B29), not root (B36).
+# Exit statuses as docker's (B16), refusing bad input up front (B25, B29). Not root (B36): t-rootless.sh.
 # shellcheck disable=SC2016,SC2317  # container commands are single-quoted on purpose; cases run via tcase
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -123,46 +123,6 @@ t_bad_hostname() {
 	expect_err_message
 }
 
-t_not_root() {
-	local n
-	gph_run_as_nobody run --rootfs "$R" /bin/true
-	expect_rc 125 || return 1
-	n=$(grep -c '^gophernetes: ' <<<"$ERR")
-	[ "$n" = 1 ] || { fail "expected one 'gophernetes: ' line, got $n"; show_last; return 1; }
-	expect_err 'root' || return 1
-	expect_clean
-}
-
-t_not_root_shell() {
-	printf 'ns pid\n' >"$GPH_TMP/nobody.cmds"
-	chmod 0644 "$GPH_TMP/nobody.cmds"
-	gph_run_as_nobody_shell "$GPH_TMP/nobody.cmds"
-	[ "$RC" != 0 ] || { fail "the shell reported success"; show_last; return 1; }
-	[ "$RC" != 124 ] || { fail "the shell hung"; show_last; return 1; }
-	grep -q 'root' <<<"$OUT$ERR" || { fail "no message mentioning root"; show_last; return 1; }
-	expect_clean
-}
-
-# As nobody, with no supplementary groups. The binaries must be reachable by nobody: GPH_BIN
-# normally is (the repository is world-readable); the temp dir is not, so the rootfs is not.
-gph_run_as_nobody() {
-	timeout -k 5 "$GPH_WAIT" setpriv --reuid 65534 --regid 65534 --clear-groups -- \
-		"$GPH" "$@" >"$GPH_TMP/out" 2>"$GPH_TMP/err" </dev/null
-	RC=$?
-	OUT=$(cat "$GPH_TMP/out")
-	ERR=$(cat "$GPH_TMP/err")
-	LAST_CMD="(as nobody) gophernetes $*"
-}
-
-gph_run_as_nobody_shell() {
-	(cd / && timeout -k 5 "$GPH_WAIT" setpriv --reuid 65534 --regid 65534 --clear-groups -- \
-		"$GPH_SHELL_BIN" <"$1" >"$GPH_TMP/out" 2>"$GPH_TMP/err")
-	RC=$?
-	OUT=$(cat "$GPH_TMP/out")
-	ERR=$(cat "$GPH_TMP/err")
-	LAST_CMD="(as nobody) gophernetes-shell < $1"
-}
-
 tcase "sh -c 'exit 7' exits 7" t_exit_n
 tcase "/nope: 127 with a message, nothing left" t_not_found
 tcase "a file without x permission: 126, nothing left" t_not_executable
@@ -176,6 +136,4 @@ tcase "--memory 64m 64M 65536k 64MiB 1g are accepted" t_good_memory_forms
 tcase "--hostname of 65 bytes: 125 naming the 64-byte limit, nothing left (B25)" t_hostname_65
 tcase "--hostname of 64 bytes is accepted and set" t_hostname_64
 tcase "--hostname with a space: 125" t_bad_hostname
-tcase "not root: 125, one clear line, nothing left (B36)" t_not_root
-tcase "not root: gophernetes-shell 'ns pid' fails, mentions root (B36)" t_not_root_shell
 gph_finish

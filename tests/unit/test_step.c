@@ -180,11 +180,85 @@ START_TEST(table_is_complete)
 }
 END_TEST
 
+START_TEST(user_namespace_and_maps)
+{
+	struct gph_step s;
+	struct gph_err e;
+	char *a[] = {"ns", "user", "pid", "uidmap", "0:100000:65536,65536:5000:1", "gidmap", "0:100000:65536", NULL};
+	ck_assert_int_eq(parse(&s, &e, 7, a), 0);
+	ck_assert_int_eq(s.ns_flags, CLONE_NEWUSER | CLONE_NEWPID);
+	ck_assert_str_eq(s.uidmap, "0 100000 65536\n65536 5000 1\n");
+	ck_assert_str_eq(s.gidmap, "0 100000 65536\n");
+	char buf[64];
+	gph_ns_flags_str(s.ns_flags, buf, sizeof buf);
+	ck_assert_str_eq(buf, "user,pid");
+	char *nouser[] = {"ns", "pid", "uidmap", "0:1:1", NULL};
+	ck_assert_int_eq(parse(&s, &e, 4, nouser), -1);
+	ck_assert_ptr_nonnull(strstr(e.msg, "go with `user`"));
+	const char *bad[] = {"0:1", "0:1:0", "x:1:1", "0:1:1,", "0:1:1;2:3:4", "4294967295:0:1", "0:4294967290:10", ""};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		char out[128];
+		gph_err_clear(&e);
+		ck_assert_msg(gph_parse_idmap(bad[i], out, sizeof out, &e) == -1, "accepted \"%s\"", bad[i]);
+		ck_assert_msg(e.msg[0], "no message for \"%s\"", bad[i]);
+	}
+	char *missing[] = {"ns", "user", "uidmap", NULL};
+	ck_assert_int_eq(parse(&s, &e, 3, missing), -1);
+}
+END_TEST
+
+START_TEST(privilege_steps)
+{
+	struct gph_step s;
+	struct gph_err e;
+	char *cap[] = {"cap", "drop", "NET_RAW", "cap_chown", NULL};
+	ck_assert_int_eq(parse(&s, &e, 4, cap), 0);
+	ck_assert_int_eq(s.kind, GPH_STEP_CAP);
+	ck_assert_int_eq(s.cap_op, GPH_CAPOP_DROP);
+	ck_assert(s.caps == ((1ULL << 13) | 1ULL));
+	char *all[] = {"cap", "add", "ALL", NULL};
+	ck_assert_int_eq(parse(&s, &e, 3, all), 0);
+	ck_assert(s.caps == ~0ULL);
+	char *badcap[] = {"cap", "drop", "NET_RAWW", NULL};
+	ck_assert_int_eq(parse(&s, &e, 3, badcap), -1);
+	ck_assert_ptr_nonnull(strstr(e.msg, "NET_RAWW"));
+	char *nocap[] = {"cap", "drop", NULL};
+	ck_assert_int_eq(parse(&s, &e, 2, nocap), -1);
+	char *sc[] = {"seccomp", "off", NULL};
+	ck_assert_int_eq(parse(&s, &e, 2, sc), 0);
+	ck_assert_int_eq(s.kind, GPH_STEP_SECCOMP);
+	ck_assert(!s.on);
+	char *badsc[] = {"seccomp", "on", NULL};
+	ck_assert_int_eq(parse(&s, &e, 2, badsc), -1);
+	char *user[] = {"user", "1000", NULL};
+	ck_assert_int_eq(parse(&s, &e, 2, user), 0);
+	ck_assert_uint_eq(s.uid, 1000);
+	ck_assert_uint_eq(s.gid, 1000);
+	char *ug[] = {"user", "7:8", NULL};
+	ck_assert_int_eq(parse(&s, &e, 2, ug), 0);
+	ck_assert_uint_eq(s.gid, 8);
+	const char *badu[] = {"nobody", "-1", "1:", ":1", "4294967295", "1:x", "1 2"};
+	for (size_t i = 0; i < sizeof badu / sizeof badu[0]; i++) {
+		char *b[] = {"user", (char *)badu[i], NULL};
+		ck_assert_msg(parse(&s, &e, 2, b) == -1, "accepted user \"%s\"", badu[i]);
+	}
+	char *wd[] = {"workdir", "tmp", NULL};
+	ck_assert_int_eq(parse(&s, &e, 2, wd), -1);
+	ck_assert_ptr_nonnull(strstr(e.msg, "absolute"));
+	char *ro[] = {"readonly", "x", NULL};
+	ck_assert_int_eq(parse(&s, &e, 2, ro), -1);
+	ck_assert_int_eq(parse(&s, &e, 1, ro), 0);
+	ck_assert_int_eq(s.kind, GPH_STEP_READONLY);
+}
+END_TEST
+
 Suite *suite_step(void)
 {
 	Suite *s = suite_create("step");
 	TCase *t = tcase_create("parse");
 	tcase_add_test(t, ns_flags_and_aliases);
+	tcase_add_test(t, user_namespace_and_maps);
+	tcase_add_test(t, privilege_steps);
 	tcase_add_test(t, hostname_checked_before_anything);
 	tcase_add_test(t, root_dirs_resolved_and_checked);
 	tcase_add_test(t, mounts);
