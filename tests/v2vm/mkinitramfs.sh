@@ -24,7 +24,8 @@ MODULES=${V2VM_MODULES:-"veth bridge overlay loop virtio_pci virtio_blk nf_table
 TOOLS="bash sh env cat cp mv rm mkdir rmdir ln ls chmod chown touch mktemp basename dirname readlink
 realpath stat sort uniq comm cut head tail tr wc tee seq sleep date id timeout kill printf echo
 true false expr nproc du df sync od dd yes nice grep sed awk find xargs cmp diff ip unshare setpriv
-nsenter findmnt mount umount losetup blockdev pgrep pkill ps hostname flock taskset uptime free nft"
+nsenter findmnt mount umount losetup blockdev pgrep pkill ps hostname flock taskset uptime free nft
+useradd userdel"
 
 stage=$(mktemp -d "$(dirname "$outfile")/stage.XXXXXX")
 trap 'rm -rf "$stage"' EXIT
@@ -133,6 +134,8 @@ cp "$here/stage2.sh" "$stage/etc/v2vm/stage2.sh"
 chmod 0755 "$stage/init" "$stage/etc/v2vm/stage2.sh"
 printf 'root:x:0:0:root:/root:/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n' >"$stage/etc/passwd"
 printf 'root:x:0:\nnogroup:x:65534:\n' >"$stage/etc/group"
+# t-rootless.sh adds (and removes) a user of its own
+: >"$stage/etc/shadow"; : >"$stage/etc/gshadow"; chmod 0600 "$stage/etc/shadow" "$stage/etc/gshadow"
 echo v2vm >"$stage/etc/hostname"
 printf '127.0.0.1 localhost v2vm\n::1 localhost\n' >"$stage/etc/hosts"
 # Settings for stage 2 (shell assignments, quoted).
