@@ -78,7 +78,7 @@ int gph_userns_enter(struct gph_sandbox *sb, const struct gph_step *st, char *no
 	uid_t uid = geteuid();
 	gid_t gid = getegid();
 	char umap[128], gmap[128];
-	bool single_u = !st->uidmap[0], single_g = !st->gidmap[0];
+	bool single_g = false; /* the default single gid mapping: other host groups show as 65534 */
 	snprintf(umap, sizeof umap, "%s", st->uidmap);
 	snprintf(gmap, sizeof gmap, "%s", st->gidmap);
 	/* Defaults: root takes its /etc/subuid and /etc/subgid range where there is one; everyone else
@@ -86,13 +86,10 @@ int gph_userns_enter(struct gph_sandbox *sb, const struct gph_step *st, char *no
 	 * privilege. */
 	if (!umap[0] && !(uid == 0 && subid_range("/etc/subuid", "root", 0, umap, sizeof umap)))
 		snprintf(umap, sizeof umap, "0 %u 1\n", (unsigned)uid);
-	else if (!st->uidmap[0])
-		single_u = false;
-	if (!gmap[0] && !(uid == 0 && subid_range("/etc/subgid", "root", 0, gmap, sizeof gmap)))
+	if (!gmap[0] && !(uid == 0 && subid_range("/etc/subgid", "root", 0, gmap, sizeof gmap))) {
 		snprintf(gmap, sizeof gmap, "0 %u 1\n", (unsigned)gid);
-	else if (!st->gidmap[0])
-		single_g = false;
-	(void)single_u;
+		single_g = true;
+	}
 	/* Only an unprivileged writer must (and only then should) give up setgroups(2). */
 	bool deny = uid != 0;
 	if (deny && write_file(sb->holder, "setgroups", "deny", e) < 0)
@@ -107,6 +104,6 @@ int gph_userns_enter(struct gph_sandbox *sb, const struct gph_step *st, char *no
 	snprintf(u, sizeof u, "%.*s", (int)strcspn(umap, "\n"), umap);
 	snprintf(g, sizeof g, "%.*s", (int)strcspn(gmap, "\n"), gmap);
 	snprintf(note, note_len, " (uid_map \"%s\", gid_map \"%s\"%s%s)", u, g, deny ? ", setgroups deny" : "",
-		 single_g && gid != 0 && uid != 0 ? "; other host groups show as 65534" : "");
+		 single_g && uid != 0 ? "; other host groups show as 65534" : "");
 	return 0;
 }
