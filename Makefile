@@ -13,7 +13,10 @@ SAN     ?=
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -Iinclude $(SAN)
 NL_CFLAGS = $(shell pkg-config --cflags libnl-route-3.0 2>/dev/null)
-NL_LIBS   = $(shell pkg-config --libs libnl-route-3.0 2>/dev/null) -lcap -lm
+# libnl is loaded with dlopen by the engine (src/engine/nl_lib.h); only the unit tests, which call
+# it directly, link it.
+NL_LIBS   = -lcap -lm
+NL_TEST_LIBS = $(shell pkg-config --libs libnl-route-3.0 2>/dev/null)
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null)
 LDFLAGS += $(SAN)
 
@@ -78,7 +81,7 @@ rootfs/bin/busybox: scripts/mkrootfs.sh | deps
 	scripts/mkrootfs.sh rootfs
 
 $(BUILD)/unit-tests: $(UNIT_OBJ) $(SHELL_LIB_OBJ) $(BUILD)/libgph.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(NL_LIBS) -lreadline $(CHECK_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(NL_LIBS) $(NL_TEST_LIBS) -lreadline $(CHECK_LIBS)
 
 $(BUILD)/probe: tests/probe/probe.c
 	@mkdir -p $(BUILD)
