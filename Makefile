@@ -6,12 +6,17 @@
 CC      ?= gcc
 PKGS    := gcc libc6-dev libreadline-dev libnl-3-dev libnl-route-3-dev libnftables-dev libseccomp-dev libcap-dev check busybox-static pkg-config
 TESTPKGS := iproute2 procps util-linux mount time nftables passwd
+# Only for `make bench`: the runtimes it compares with, and the chart.
+BENCHPKGS := crun runc bubblewrap gnuplot-nox time iproute2 util-linux
 BUILD   ?= build
 SAN     ?=
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -Iinclude $(SAN)
 NL_CFLAGS = $(shell pkg-config --cflags libnl-route-3.0 2>/dev/null)
-NL_LIBS   = $(shell pkg-config --libs libnl-route-3.0 2>/dev/null) -lcap -lm
+# libnl is loaded with dlopen by the engine (src/engine/nl_lib.h); only the unit tests, which call
+# it directly, link it.
+NL_LIBS   = -lcap -lm
+NL_TEST_LIBS = $(shell pkg-config --libs libnl-route-3.0 2>/dev/null)
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null)
 LDFLAGS += $(SAN)
 
@@ -26,7 +31,7 @@ UNIT_OBJ   := $(UNIT_SRC:%.c=$(BUILD)/%.o)
 # The shell's command code (everything but main) is also linked into the unit tests.
 SHELL_LIB_OBJ := $(filter-out $(BUILD)/src/shell/main.o,$(SHELL_OBJ))
 
-.PHONY: all shell check unit integration lessons asan-check deps test-deps clean distclean
+.PHONY: all shell check unit integration lessons asan-check deps test-deps bench bench-deps clean distclean
 all: deps gophernetes gophernetes-shell rootfs/bin/busybox
 
 shell: all
@@ -43,6 +48,13 @@ deps:
 
 test-deps: deps
 	@missing=""; for p in $(TESTPKGS); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" != 0 ]; then echo "missing Debian packages:$$missing — run as root"; exit 1; fi; \
+	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+
+bench-deps: deps
+	@missing=""; for p in $(BENCHPKGS); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" != 0 ]; then echo "missing Debian packages:$$missing — run as root"; exit 1; fi; \
 	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \
@@ -69,7 +81,7 @@ rootfs/bin/busybox: scripts/mkrootfs.sh | deps
 	scripts/mkrootfs.sh rootfs
 
 $(BUILD)/unit-tests: $(UNIT_OBJ) $(SHELL_LIB_OBJ) $(BUILD)/libgph.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(NL_LIBS) -lreadline $(CHECK_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(NL_LIBS) $(NL_TEST_LIBS) -lreadline $(CHECK_LIBS)
 
 $(BUILD)/probe: tests/probe/probe.c
 	@mkdir -p $(BUILD)
@@ -85,6 +97,15 @@ $(BUILD)/escape: tests/probe/escape.c
 $(BUILD)/escape32: tests/probe/escape32.S
 	@mkdir -p $(BUILD)
 	as --32 -o $(BUILD)/escape32.o $< && ld -m elf_i386 -static -o $@ $(BUILD)/escape32.o
+
+# gophernetes side by side with crun, runc, bwrap and unshare+chroot: bench/results.md and .png.
+# BENCH_QUICK=1 for a short trial run. On a shared machine run it under the container lock.
+$(BUILD)/bench-runner: bench/runner.c
+	@mkdir -p $(BUILD)
+	$(CC) -std=gnu11 -Wall -Wextra -Werror -O2 -o $@ $<
+
+bench: all bench-deps $(BUILD)/bench-runner
+	GPH_BIN=$(BUILD) BENCH_QUICK=$(BENCH_QUICK) bench/bench.sh
 
 unit: $(BUILD)/unit-tests
 	$(BUILD)/unit-tests

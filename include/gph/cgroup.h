@@ -56,6 +56,9 @@ int gph_cg_create(struct gph_cgroup *cg, const char *id, const char *parent_over
 		  struct gph_err *e);
 /* Move pid into the container cgroup in every hierarchy. */
 int gph_cg_attach(struct gph_cgroup *cg, pid_t pid, struct gph_err *e);
+/* Move the calling process, which must be single-threaded, into the container cgroup: cheaper than
+ * gph_cg_attach on v1 (see cgroup_ops.c). */
+int gph_cg_attach_self(struct gph_cgroup *cg, struct gph_err *e);
 /* Memory limit in bytes; also forbids swap beyond it where the kernel has the file. */
 int gph_cg_set_memory(struct gph_cgroup *cg, long long bytes, struct gph_err *e);
 /* OOM kills counted by the kernel in this cgroup (v2 memory.events oom_kill, v1

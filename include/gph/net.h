@@ -9,6 +9,9 @@
 
 /* Bring the loopback interface up in the calling process's network namespace. */
 int gph_net_lo_up(struct gph_err *e);
+/* Load the netlink library (libnl, loaded on first use) now, while the host's root is visible: a
+ * sandbox process forked afterwards can then talk netlink even after its root changed. */
+int gph_net_preload(struct gph_err *e);
 
 struct gph_veth {
 	char host_if[IF_NAMESIZE];   /* e.g. "gph-1a2b3c4d" (<= 15 bytes) */

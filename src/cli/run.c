@@ -463,6 +463,11 @@ int gph_cmd_run(int argc, char **argv)
 	struct gph_sandbox sb;
 	if (o.trace)
 		gph_bridge_trace(stderr);
+	/* Only veth and bridge talk netlink (in the sandbox process too, before its root changes). */
+	if (o.net && (strcmp(o.net, "veth") == 0 || strcmp(o.net, "bridge") == 0) && gph_net_preload(&e) < 0) {
+		gph_err_print(&e, stderr, "gophernetes");
+		return EXIT_RUNTIME;
+	}
 	if (gph_sandbox_start(&sb, &so, &e) < 0) {
 		gph_err_print(&e, stderr, "gophernetes");
 		return EXIT_RUNTIME;

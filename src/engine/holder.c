@@ -164,8 +164,16 @@ static void do_priv_probe(void)
 
 int gph_holder_procfd = -1;
 
-void gph_holder_main(int sock)
+void gph_holder_main(int sock, struct gph_cgroup *cg)
 {
+	/* Into the container's cgroup before anything else, so everything it forks is born there (B20);
+	 * the runtime waits for this first reply. */
+	memset(&rep, 0, sizeof rep);
+	rep.kind = HREP_DONE;
+	rep.rc = cg ? gph_cg_attach_self(cg, &rep.err) : 0;
+	reply(sock, NULL, 0);
+	if (rep.rc < 0)
+		_exit(1);
 	gph_set_title("gophernetes-sbx");
 	gph_caps_warm(); /* libcap's one-time set-up here, not in every exec child */
 	/* A session of its own: ^C at the shell's prompt goes to the terminal's foreground group,

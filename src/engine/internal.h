@@ -67,7 +67,8 @@ ssize_t gph_msg_recv(int sock, void *buf, size_t len, int *fds, int *nfds);
 
 /* Holder side. */
 extern int gph_holder_procfd; /* the host's /proc, O_PATH, opened before any root change */
-void gph_holder_main(int sock) __attribute__((noreturn));
+/* cg: the container's cgroup, which the holder enters first thing; NULL when there is none. */
+void gph_holder_main(int sock, struct gph_cgroup *cg) __attribute__((noreturn));
 /* Apply a step to this process; note gets a remark worth showing ("" for none). */
 int gph_inside_step(const struct gph_step *st, char *note, size_t note_len, struct gph_err *e);
 /* Bind each host file src[i] over dir/dst[i] (an empty file is created as the mount point when

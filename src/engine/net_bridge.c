@@ -11,12 +11,7 @@
 #include <time.h>
 #include <linux/if.h>
 #include <linux/rtnetlink.h>
-#include <netlink/netlink.h>
-#include <netlink/route/addr.h>
-#include <netlink/route/link.h>
-#include <netlink/route/link/bridge.h>
-#include <netlink/route/link/veth.h>
-#include <netlink/route/route.h>
+#include "nl_lib.h"
 
 /* ---- trace ----------------------------------------------------------------------------------- */
 

@@ -10,11 +10,7 @@
 #include <time.h>
 #include <linux/if.h>
 #include <linux/rtnetlink.h>
-#include <netlink/netlink.h>
-#include <netlink/route/addr.h>
-#include <netlink/route/link.h>
-#include <netlink/route/link/veth.h>
-#include <netlink/route/route.h>
+#include "nl_lib.h"
 
 #define POOL_NET 0x0ac80000u   /* 10.200.0.0/16, host byte order */
 #define POOL_PREFIX 16

@@ -97,14 +97,23 @@ int gph_sandbox_start(struct gph_sandbox *sb, const struct gph_sandbox_opts *o, 
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (getppid() != parent)
 			_exit(1);
-		gph_holder_main(sv[1]);
+		gph_holder_main(sv[1], sb->has_cg ? &sb->cg : NULL);
 	}
 	close(sv[1]);
 	sb->sock = sv[0];
 	sb->holder = pid;
-	/* In the cgroup before it does anything, so everything it forks is born there (B20). */
-	if (sb->has_cg && gph_cg_attach(&sb->cg, pid, e) < 0)
+	/* The holder moves itself into the cgroup (when there is one) first thing and replies (B20). */
+	struct hrep rp;
+	ssize_t got = gph_msg_recv(sb->sock, &rp, sizeof rp, NULL, NULL);
+	if (got <= 0) {
+		gph_fail(e, got < 0 ? errno : EPIPE, NULL, "waiting for the sandbox process to enter its cgroup");
 		goto fail;
+	}
+	if (rp.rc < 0) {
+		*e = rp.err;
+		gph_err_wrap(e, "the sandbox process entering the container's cgroup: ");
+		goto fail;
+	}
 	if (gph_state_write(sb, 0, e) < 0)
 		goto fail;
 	return 0;

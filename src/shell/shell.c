@@ -50,7 +50,9 @@ static int ensure_started(struct shell *sh, struct gph_err *e)
 		return 0;
 	struct gph_sandbox_opts o = {.command = "gophernetes-shell", .log = sh->out};
 	memset(&sh->sb, 0, sizeof sh->sb);
-	if (gph_sandbox_start(&sh->sb, &o, e) < 0) {
+	/* `show` and the net steps may come after the root changed, when the sandbox process can no
+	 * longer load libnl from the host: load it here, and the fork inherits it. */
+	if (gph_net_preload(e) < 0 || gph_sandbox_start(&sh->sb, &o, e) < 0) {
 		sh->start_err = *e;
 		return -1;
 	}

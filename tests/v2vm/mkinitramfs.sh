@@ -70,9 +70,9 @@ done
 [ -z "$missing" ] || die "programs the tests need are missing on this host:$missing (make test-deps installs them)"
 
 # Libraries the runtime loads with dlopen (so ldd of the programs does not list them).
-for l in libseccomp.so.2 libnftables.so.1; do
+for l in libseccomp.so.2 libnftables.so.1 libnl-route-3.so.200; do
 	p=$(ldconfig -p | awk -v l="$l" '$1 == l { print $NF; exit }')
-	[ -n "$p" ] || die "$l missing on this host (make installs it: libseccomp-dev, libnftables-dev)"
+	[ -n "$p" ] || die "$l missing on this host (make installs it: libseccomp-dev, libnftables-dev, libnl-route-3-dev)"
 	add_elf "$p"
 done
 
