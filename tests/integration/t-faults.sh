@@ -158,7 +158,7 @@ t_kill() {
 	expect_all_clean || { fail "gc said:" "$OUT"; return 1; }
 	gph_run gc
 	expect_rc 0 || return 1
-	grep -q '^removed [0-9a-f]' <<<"$OUT" && { fail "a second gc still removed something"; show_last; return 1; }
+	grep -Eq '^removed [0-9a-f]{12} ' <<<"$OUT" && { fail "a second gc still removed something"; show_last; return 1; }
 	return 0
 }
 
