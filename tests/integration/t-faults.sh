@@ -21,6 +21,9 @@ SHELL_POINTS="state cgroup.create holder.fork cgroup.attach ns cgroup.limit net.
 net.attached net.inside net.nat net.port hostname binds pivot_root mount.proc mount.dev mount.sys exec
 exec.clone exec.proc exec.execve"
 RUN_ARGS=(run -q --rootfs "$R" --memory 32M --net bridge -p 18080:80 /bin/true)
+# The other ways in: a plain veth pair and chroot (only their own points are gone through again).
+VETH_POINTS="net.veth chroot"
+VETH_ARGS=(run -q --rootfs "$R" --net veth --chroot /bin/true)
 INJECT=ENOSPC
 INJECT_TEXT="No space left on device"
 
@@ -62,7 +65,7 @@ expect_net_baseline() {
 		fail "address allocations left: $(comm -13 "$GPH_TMP/ipam.base" "$GPH_TMP/ipam.now" | tr '\n' ' ')"
 		ok=1
 	fi
-	return $ok
+	return "$ok"
 }
 
 # The host end of a veth goes when the kernel destroys the container's network namespace, which
@@ -75,7 +78,7 @@ expect_all_clean() {
 	wait_until 10 no_links_left
 	expect_clean || ok=1
 	expect_net_baseline || ok=1
-	return $ok
+	return "$ok"
 }
 
 # trace_points FILE: the points a traced run passed, one per line, in order.
@@ -113,14 +116,17 @@ t_trace_shell() {
 	expect_all_clean
 }
 
+# t_fail_run POINT [ARGS...]: run (RUN_ARGS by default) with POINT failing.
 t_fail_run() {
 	local p=$1
-	GPH_FAULT=$p:$INJECT gph_run "${RUN_ARGS[@]}"
+	shift
+	[ $# -gt 0 ] || set -- "${RUN_ARGS[@]}"
+	GPH_FAULT=$p:$INJECT gph_run "$@"
 	expect_rc 125 || return 1
 	expect_err "^gophernetes: .*$p \\(injected by GPH_FAULT\\): $INJECT_TEXT\$" || return 1
 	# Failures of a step name the step as the user wrote it.
 	case $p in
-	ns | cgroup.limit | net.* | hostname | binds | pivot_root | mount.*)
+	ns | cgroup.limit | net.* | hostname | binds | chroot | pivot_root | mount.*)
 		expect_err '^gophernetes: step `[^`]+`: ' || return 1 ;;
 	esac
 	expect_all_clean
@@ -142,6 +148,8 @@ t_kill() {
 	local p=$1 what=$2
 	if [ "$what" = run ]; then
 		GPH_FAULT=$p:kill gph_run "${RUN_ARGS[@]}" 2>/dev/null # (no "Killed" notice from bash)
+	elif [ "$what" = veth ]; then
+		GPH_FAULT=$p:kill gph_run "${VETH_ARGS[@]}" 2>/dev/null
 	else
 		GPH_FAULT=$p:kill gph_shell_run "$GPH_TMP/steps.gsh" 2>/dev/null
 	fi
@@ -166,6 +174,13 @@ t_kill() {
 	return 0
 }
 
+t_trace_veth() {
+	GPH_FAULT=trace gph_run "${VETH_ARGS[@]}"
+	expect_rc 0 || return 1
+	expect_points "$VETH_POINTS" "$(trace_points "$GPH_TMP/err")" || return 1
+	expect_all_clean
+}
+
 t_gc_removes_bridge() {
 	gph_run gc
 	expect_rc 0 || return 1
@@ -179,17 +194,27 @@ t_gc_removes_bridge() {
 tcase "warm-up: a bridged run with a published port" t_warm_up
 tcase "GPH_FAULT=trace: run passes every point" t_trace_run
 tcase "GPH_FAULT=trace: the shell passes every point" t_trace_shell
-for p in $(cat "$GPH_TMP/run.points" 2>/dev/null); do
+RUN_PTS=() SHELL_PTS=()
+[ -s "$GPH_TMP/run.points" ] && mapfile -t RUN_PTS <"$GPH_TMP/run.points"
+[ -s "$GPH_TMP/shell.points" ] && mapfile -t SHELL_PTS <"$GPH_TMP/shell.points"
+for p in "${RUN_PTS[@]}"; do
 	tcase "run, $p fails with $INJECT: named, 125, nothing left" t_fail_run "$p"
 done
-for p in $(cat "$GPH_TMP/shell.points" 2>/dev/null); do
+for p in "${SHELL_PTS[@]}"; do
 	tcase "shell, $p fails with $INJECT: named, nothing left after quit" t_fail_shell "$p"
 done
+tcase "GPH_FAULT=trace: run --net veth --chroot passes $VETH_POINTS" t_trace_veth
+for p in $VETH_POINTS; do
+	tcase "run --net veth --chroot, $p fails with $INJECT: named, 125, nothing left" t_fail_run "$p" "${VETH_ARGS[@]}"
+done
 tcase "gc removes the idle bridge and its NAT table" t_gc_removes_bridge
-for p in $(cat "$GPH_TMP/run.points" 2>/dev/null); do
+for p in $VETH_POINTS; do
+	tcase "run --net veth --chroot SIGKILLed at $p: gc returns to the baseline" t_kill "$p" veth
+done
+for p in "${RUN_PTS[@]}"; do
 	tcase "run SIGKILLed at $p: gc returns to the baseline" t_kill "$p" run
 done
-for p in $(cat "$GPH_TMP/shell.points" 2>/dev/null); do
+for p in "${SHELL_PTS[@]}"; do
 	tcase "shell SIGKILLed at $p: gc returns to the baseline" t_kill "$p" shell
 done
 gph_finish

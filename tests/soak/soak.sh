@@ -9,8 +9,8 @@
 # default 300), GPH_SOAK_VALGRIND (1: also count the descriptors `run` leaves open at exit under
 # valgrind --track-fds; 0 for sanitizer builds, which valgrind cannot run). GPH_BIN as for the
 # integration tests. Output is TAP-like, with the numbers as "# " lines.
-# shellcheck disable=SC2317  # cases run via tcase
-# shellcheck source=../integration/lib.sh
+# shellcheck disable=SC2016,SC2317  # the xargs command is single-quoted on purpose; cases run via tcase
+# shellcheck source-path=SCRIPTDIR source=../integration/lib.sh
 . "$(dirname "$0")/../integration/lib.sh"
 
 # The machine's own network, read (never changed) from outside the test namespaces, before and
@@ -68,6 +68,7 @@ zombies_ours() {
 	done
 	echo "$n"
 }
+# shellcheck disable=SC2009  # by state, which ps prints and pgrep's options do not portably match
 zombies_all() { ps -e -o stat= | grep -c '^Z'; }
 
 snapshot() {
@@ -102,7 +103,7 @@ expect_same() {
 			bad=1
 		fi
 	done
-	return $bad
+	return "$bad"
 }
 
 report() { # report A B: one line per measure, "name: before -> after"
@@ -142,7 +143,7 @@ t_shell_fds() {
 	GPH_PIDS+=("$sh_pid")
 	exec {W}>"$fifo"
 	printf '%s\n' "ns pid uts mnt ipc net cgroup" "cgroup mem 32M" "net bridge" "hostname soak" \
-		"pivot_root ./rootfs" "mount proc" "mount dev" "exec /bin/true" >&$W
+		"pivot_root ./rootfs" "mount proc" "mount dev" "exec /bin/true" >&"$W"
 	execs_done() { [ "$(grep -c '^exited with status' "$out")" -ge "$1" ]; }
 	if ! wait_until 20 execs_done 1; then
 		exec {W}>&-
@@ -154,7 +155,7 @@ t_shell_fds() {
 	fd1=$(fd_count "$sh_pid")
 	hfd1=$(fd_count "$holder")
 	for ((i = 1; i < EXECS; i++)); do
-		echo "exec /bin/true" >&$W
+		echo "exec /bin/true" >&"$W"
 		# in step with the shell, so a leak per exec shows up however fast the loop is
 		if ((i % 50 == 0)) && ! wait_until 60 execs_done $((i + 1)); then
 			exec {W}>&-
@@ -171,7 +172,7 @@ t_shell_fds() {
 	fd2=$(fd_count "$sh_pid")
 	hfd2=$(fd_count "$holder")
 	n=$(grep -c '^exited with status 0$' "$out")
-	echo "quit" >&$W
+	echo "quit" >&"$W"
 	exec {W}>&-
 	gph_bg_wait "$sh_pid" 20 || { fail "the shell did not quit"; return 1; }
 	echo "# shell session: $EXECS execs, $n exited 0; shell fds $fd1 -> $fd2, sandbox process fds $hfd1 -> $hfd2"
@@ -192,7 +193,7 @@ t_run_fds_valgrind() {
 	command -v valgrind >/dev/null || { fail "valgrind missing (make soak installs it)"; return 1; }
 	for i in 1 2 3; do
 		log=$GPH_TMP/vg.$i
-		timeout -k 5 120 valgrind -q --track-fds=yes --child-silent-after-fork=yes --log-file="$log.%p" "$GPH" "${RUN[@]}" -p 1808$i:80 \
+		timeout -k 5 120 valgrind -q --track-fds=yes --child-silent-after-fork=yes --log-file="$log.%p" "$GPH" "${RUN[@]}" -p "1808$i:80" \
 			/bin/true </dev/null >/dev/null 2>"$GPH_TMP/vg.err"
 		RC=$?
 		[ "$RC" = 0 ] || { fail "run under valgrind exited $RC"; fail_file stderr "$GPH_TMP/vg.err"; return 1; }
