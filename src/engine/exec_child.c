@@ -279,6 +279,8 @@ void gph_exec_child(int sock, const struct hreq *rq, const int *fds, int nfds, i
 		fail(errpipe, 125, &e);
 	}
 	const char *dir = rq->workdir[0] ? rq->workdir : "/";
+	if (gph_fault_point("exec.workdir", &e) < 0)
+		fail(errpipe, 125, &e);
 	if (chdir(dir) < 0) {
 		gph_fail(&e, errno, rq->workdir[0] ? "the working directory must exist inside the container's root" : NULL,
 			 "chdir(\"%s\")", dir);

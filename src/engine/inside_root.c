@@ -158,7 +158,8 @@ int gph_inside_step(const struct gph_step *st, char *note, size_t note_len, stru
 	static const char *const mounts[] = {"mount.proc", "mount.sys", "mount.dev", "mount.tmpfs"};
 	const char *point = st->kind == GPH_STEP_NS ? "ns" : st->kind == GPH_STEP_HOSTNAME ? "hostname"
 			  : st->kind == GPH_STEP_CHROOT ? "chroot" : st->kind == GPH_STEP_PIVOT_ROOT ? "pivot_root"
-			  : st->kind == GPH_STEP_MOUNT && (unsigned)st->mount < 4 ? mounts[st->mount] : "step";
+			  : st->kind == GPH_STEP_MOUNT && (unsigned)st->mount < 4 ? mounts[st->mount]
+			  : st->kind == GPH_STEP_READONLY ? "readonly" : "step";
 	if (gph_fault_point(point, e) < 0)
 		return -1;
 	switch (st->kind) {
