@@ -15,15 +15,18 @@ command -v nft >/dev/null || bail "nft missing (apt-get install nftables; make t
 # is no longer reached, fails the trace case rather than silently shrinking the test).
 RUN_POINTS="state cgroup.create holder.fork cgroup.attach ns cgroup.limit net.bridge net.ipam net.attach
 net.attached net.inside net.nat net.port hostname binds pivot_root mount.proc mount.dev mount.sys exec
-exec.clone exec.proc exec.masks exec.nnp exec.caps exec.seccomp exec.execve"
+exec.clone exec.proc exec.masks exec.workdir exec.nnp exec.caps exec.seccomp exec.execve"
 # The shell passes the same steps; its exec runs with the sandbox's privileges (no hardening).
 SHELL_POINTS="state cgroup.create holder.fork cgroup.attach ns cgroup.limit net.bridge net.ipam net.attach
 net.attached net.inside net.nat net.port hostname binds pivot_root mount.proc mount.dev mount.sys exec
-exec.clone exec.proc exec.execve"
+exec.clone exec.proc exec.workdir exec.execve"
 RUN_ARGS=(run -q --rootfs "$R" --memory 32M --net bridge -p 18080:80 /bin/true)
-# The other ways in: a plain veth pair and chroot (only their own points are gone through again).
+# The other ways in: a plain veth pair and chroot; a user namespace, a user, a read-only root
+# (only their own points are gone through again).
 VETH_POINTS="net.veth chroot"
 VETH_ARGS=(run -q --rootfs "$R" --net veth --chroot /bin/true)
+USERNS_POINTS="userns.maps readonly exec.user"
+USERNS_ARGS=(run -q --rootfs "$R" --userns --read-only -u 0:0 -w /tmp --memory 32M /bin/true)
 INJECT=ENOSPC
 INJECT_TEXT="No space left on device"
 
@@ -126,7 +129,7 @@ t_fail_run() {
 	expect_err "^gophernetes: .*$p \\(injected by GPH_FAULT\\): $INJECT_TEXT\$" || return 1
 	# Failures of a step name the step as the user wrote it.
 	case $p in
-	ns | cgroup.limit | net.* | hostname | binds | chroot | pivot_root | mount.*)
+	ns | userns.* | cgroup.limit | net.* | hostname | binds | chroot | pivot_root | readonly | mount.*)
 		expect_err '^gophernetes: step `[^`]+`: ' || return 1 ;;
 	esac
 	expect_all_clean
@@ -150,6 +153,8 @@ t_kill() {
 		GPH_FAULT=$p:kill gph_run "${RUN_ARGS[@]}" 2>/dev/null # (no "Killed" notice from bash)
 	elif [ "$what" = veth ]; then
 		GPH_FAULT=$p:kill gph_run "${VETH_ARGS[@]}" 2>/dev/null
+	elif [ "$what" = userns ]; then
+		GPH_FAULT=$p:kill gph_run "${USERNS_ARGS[@]}" 2>/dev/null
 	else
 		GPH_FAULT=$p:kill gph_shell_run "$GPH_TMP/steps.gsh" 2>/dev/null
 	fi
@@ -181,6 +186,13 @@ t_trace_veth() {
 	expect_all_clean
 }
 
+t_trace_userns() {
+	GPH_FAULT=trace gph_run "${USERNS_ARGS[@]}"
+	expect_rc 0 || return 1
+	expect_points "$USERNS_POINTS exec.workdir" "$(trace_points "$GPH_TMP/err")" || return 1
+	expect_all_clean
+}
+
 t_gc_removes_bridge() {
 	gph_run gc
 	expect_rc 0 || return 1
@@ -207,7 +219,14 @@ tcase "GPH_FAULT=trace: run --net veth --chroot passes $VETH_POINTS" t_trace_vet
 for p in $VETH_POINTS; do
 	tcase "run --net veth --chroot, $p fails with $INJECT: named, 125, nothing left" t_fail_run "$p" "${VETH_ARGS[@]}"
 done
+tcase "GPH_FAULT=trace: run --userns --read-only -u -w passes $USERNS_POINTS" t_trace_userns
+for p in $USERNS_POINTS; do
+	tcase "run --userns --read-only -u, $p fails with $INJECT: named, 125, nothing left" t_fail_run "$p" "${USERNS_ARGS[@]}"
+done
 tcase "gc removes the idle bridge and its NAT table" t_gc_removes_bridge
+for p in $USERNS_POINTS; do
+	tcase "run --userns --read-only -u SIGKILLed at $p: gc returns to the baseline" t_kill "$p" userns
+done
 for p in $VETH_POINTS; do
 	tcase "run --net veth --chroot SIGKILLed at $p: gc returns to the baseline" t_kill "$p" veth
 done
