@@ -5,7 +5,7 @@
 #                 the integration tests again on a pure cgroup v2 kernel booted in qemu (make check-v2)
 CC      ?= gcc
 PKGS    := gcc libc6-dev libreadline-dev libnl-3-dev libnl-route-3-dev libnftables-dev libseccomp-dev libcap-dev check busybox-static pkg-config
-TESTPKGS := iproute2 procps util-linux mount time nftables passwd
+TESTPKGS := iproute2 procps util-linux mount time nftables passwd valgrind
 # Only for `make bench`: the runtimes it compares with, and the chart.
 BENCHPKGS := crun runc bubblewrap gnuplot-nox time iproute2 util-linux
 BUILD   ?= build
@@ -31,7 +31,7 @@ UNIT_OBJ   := $(UNIT_SRC:%.c=$(BUILD)/%.o)
 # The shell's command code (everything but main) is also linked into the unit tests.
 SHELL_LIB_OBJ := $(filter-out $(BUILD)/src/shell/main.o,$(SHELL_OBJ))
 
-.PHONY: all shell check unit integration lessons asan-check deps test-deps bench bench-deps clean distclean
+.PHONY: all shell check unit integration lessons soak soak-short asan-check deps test-deps bench bench-deps clean distclean
 all: deps gophernetes gophernetes-shell rootfs/bin/busybox
 
 shell: all
@@ -116,7 +116,17 @@ integration: $(BINS) rootfs/bin/busybox test-deps $(BUILD)/probe $(BUILD)/escape
 lessons: $(BINS) rootfs/bin/busybox
 	$(BUILD)/gophernetes-shell --rootfs ./rootfs --replay lessons/*.lesson
 
-check-core: unit integration lessons
+# Soak (tests/soak/soak.sh): 1000 sequential and 200 parallel bridged containers with memory
+# limits, then everything at its baseline. `make check` runs the short form (about a minute).
+# valgrind cannot run a sanitizer build, so the descriptor count at exit is skipped there.
+SOAK_ENV = GPH_BIN=$(BUILD) GPH_SOAK_VALGRIND=$(if $(SAN),0,1)
+soak: $(BINS) rootfs/bin/busybox test-deps $(BUILD)/probe
+	$(SOAK_ENV) tests/soak/soak.sh
+
+soak-short: $(BINS) rootfs/bin/busybox test-deps $(BUILD)/probe
+	$(SOAK_ENV) GPH_SOAK_SEQ=60 GPH_SOAK_PAR=40 GPH_SOAK_EXECS=100 tests/soak/soak.sh
+
+check-core: unit integration lessons soak-short
 
 # The same tests again, built with AddressSanitizer and UndefinedBehaviorSanitizer.
 ASAN = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all

@@ -66,6 +66,10 @@ int gph_bridge_ensure(struct gph_bridge *b, bool *created, struct gph_err *e);
  * and gph_net_veth_delete deletes it. On any failure nothing remains (B23). */
 int gph_bridge_attach(struct gph_veth *v, const char *id, pid_t pid, const struct gph_bridge *b,
 		      struct in_addr ctr_addr, struct gph_err *e);
+/* gc, for a container whose runtime died between creating its veth and recording it: delete the
+ * links named as gph_bridge_attach names id's host end that are ports of the bridge, and only if
+ * the bridge is ours (alias). *deleted counts them. Nothing there: success. */
+int gph_bridge_detach_id(const struct gph_bridge *b, const char *id, int *deleted, struct gph_err *e);
 /* Number of ports (links enslaved to the bridge) now. */
 int gph_bridge_ports(const struct gph_bridge *b, int *n, struct gph_err *e);
 /* Delete the bridge if it exists, is ours (alias) and has no ports; *removed says whether it did.

@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
+#include "gph/fault.h"
 #include "internal.h"
 
 static void fail(int errpipe, int code, const struct gph_err *e)
@@ -87,8 +88,10 @@ static int exec_path(char **argv, char **env)
 
 static void exec_or_report(char **argv, char **env, int errpipe)
 {
-	int err = exec_path(argv, env);
 	struct gph_err e;
+	if (gph_fault_point("exec.execve", &e) < 0)
+		fail(errpipe, 125, &e);
+	int err = exec_path(argv, env);
 	int code = err == ENOENT ? 127 : 126;
 	gph_fail(&e, err,
 		 err == ENOENT ? "check the path inside the container's root (busybox tools live in /bin)"
@@ -182,9 +185,9 @@ void gph_exec_child(int sock, const struct hreq *rq, const int *fds, int nfds, i
 	memset(&e, 0, sizeof e);
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	reset_signals();
-	if (rq->new_pidns && gph_inside_refresh_proc(rq->userns, &e) < 0)
+	if (rq->new_pidns && (gph_fault_point("exec.proc", &e) < 0 || gph_inside_refresh_proc(rq->userns, &e) < 0))
 		fail(errpipe, 125, &e);
-	if (rq->masks && apply_masks(rq, &e) < 0)
+	if (rq->masks && (gph_fault_point("exec.masks", &e) < 0 || apply_masks(rq, &e) < 0))
 		fail(errpipe, 125, &e);
 	/* Undo the holder's OOM immunity: the command must be killable. In a user namespace the holder's
 	 * id change made it non-dumpable, which hands its /proc files to host root; execve is about to make
@@ -276,6 +279,8 @@ void gph_exec_child(int sock, const struct hreq *rq, const int *fds, int nfds, i
 		fail(errpipe, 125, &e);
 	}
 	const char *dir = rq->workdir[0] ? rq->workdir : "/";
+	if (gph_fault_point("exec.workdir", &e) < 0)
+		fail(errpipe, 125, &e);
 	if (chdir(dir) < 0) {
 		gph_fail(&e, errno, rq->workdir[0] ? "the working directory must exist inside the container's root" : NULL,
 			 "chdir(\"%s\")", dir);

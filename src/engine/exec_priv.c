@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <unistd.h>
+#include "gph/fault.h"
 #include "internal.h"
 
 /* In a user namespace whose setgroups file says "deny", setgroups(2) fails with EPERM by design. */
@@ -31,6 +32,8 @@ static bool setgroups_denied(void)
 static int switch_user(const struct hreq *rq, bool keep, struct gph_err *e)
 {
 	gid_t g = (gid_t)rq->gid;
+	if (gph_fault_point("exec.user", e) < 0)
+		return -1;
 	if (keep && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
 		return gph_fail(e, errno, NULL, "prctl(PR_SET_KEEPCAPS, 1)");
 	if (setgroups(1, &g) < 0 && !(errno == EPERM && setgroups_denied()))

@@ -9,6 +9,7 @@
  *   - effective/permitted are set too, for the code that runs before execve or never execs
  *     (the --init process). */
 #define _GNU_SOURCE
+#include "gph/fault.h"
 #include "gph/harden.h"
 #include <ctype.h>
 #include <errno.h>
@@ -179,6 +180,8 @@ static int raise_effective(uint64_t known, uint64_t *permitted, struct gph_err *
 
 int gph_caps_apply(const struct gph_caps *c, struct gph_err *e)
 {
+	if (gph_fault_point("exec.caps", e) < 0)
+		return -1;
 	uint64_t known = gph_caps_known();
 	uint64_t inh = c->inheritable | c->ambient, prm = c->permitted | c->ambient;
 	uint64_t eff = c->effective | c->ambient, have = 0;
@@ -390,6 +393,8 @@ int gph_caps_describe(pid_t pid, char *buf, size_t len, struct gph_err *e)
 
 int gph_nnp_apply(struct gph_err *e)
 {
+	if (gph_fault_point("exec.nnp", e) < 0)
+		return -1;
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return gph_fail(e, errno, "no_new_privs needs Linux 3.5 or later", "prctl(PR_SET_NO_NEW_PRIVS, 1)");
 	return 0;

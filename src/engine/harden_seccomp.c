@@ -22,6 +22,7 @@
  * and cached as a file (gph_seccomp_prepare, on the host side), libseccomp is loaded with dlopen only
  * when compiling, and the exec child merely hands the ready program to the kernel. */
 #define _GNU_SOURCE
+#include "gph/fault.h"
 #include "gph/harden.h"
 #include <dlfcn.h>
 #include <errno.h>
@@ -430,6 +431,8 @@ int gph_seccomp_prepare(uint64_t caps, const char *cache_dir, struct gph_seccomp
 
 int gph_seccomp_load(const struct gph_seccomp_prog *p, struct gph_err *e)
 {
+	if (gph_fault_point("exec.seccomp", e) < 0)
+		return -1;
 	struct sock_fprog f = {.len = (unsigned short)p->len, .filter = (struct sock_filter *)p->insns};
 	if (p->len == 0 || p->len > GPH_SECCOMP_MAX_INSNS)
 		return gph_fail(e, EINVAL, "compile it first with gph_seccomp_prepare", "seccomp: empty program");

@@ -14,6 +14,7 @@
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "gph/fault.h"
 #include "gph/net.h"
 #include "internal.h"
 
@@ -57,6 +58,13 @@ static void do_exec(int sock, const int *fds, int nfds)
 	/* A mount namespace per exec when /proc needs remounting or paths get masked: both stay with
 	 * this command and never touch the sandbox's own mounts. */
 	unsigned long long flags = req.new_pidns ? (CLONE_NEWPID | CLONE_NEWNS) : req.masks ? CLONE_NEWNS : 0;
+	if (gph_fault_point("exec.clone", &rep.err) < 0) {
+		rep.rc = -1;
+		close(ep[0]);
+		close(ep[1]);
+		reply(sock, NULL, 0);
+		return;
+	}
 	pid_t pid = clone3_fork(flags);
 	if (pid < 0) {
 		rep.rc = gph_fail(&rep.err, errno,
@@ -170,7 +178,7 @@ void gph_holder_main(int sock, struct gph_cgroup *cg)
 	 * the runtime waits for this first reply. */
 	memset(&rep, 0, sizeof rep);
 	rep.kind = HREP_DONE;
-	rep.rc = cg ? gph_cg_attach_self(cg, &rep.err) : 0;
+	rep.rc = cg ? (gph_fault_point("cgroup.attach", &rep.err) < 0 ? -1 : gph_cg_attach_self(cg, &rep.err)) : 0;
 	reply(sock, NULL, 0);
 	if (rep.rc < 0)
 		_exit(1);
@@ -203,7 +211,7 @@ void gph_holder_main(int sock, struct gph_cgroup *cg)
 		case HREQ_STEP:
 			rep.rc = 0;
 			if (req.nbinds > 0)
-				rep.rc = gph_inside_binds(req.step.path, req.nbinds, req.bind_src, req.bind_dst, rep.info,
+				rep.rc = gph_fault_point("binds", &rep.err) < 0 ? -1 : gph_inside_binds(req.step.path, req.nbinds, req.bind_src, req.bind_dst, rep.info,
 							  sizeof rep.info, &rep.err);
 			if (rep.rc == 0 && !rep.info[0])
 				rep.rc = gph_inside_step(&req.step, rep.info, sizeof rep.info, &rep.err);
@@ -216,7 +224,8 @@ void gph_holder_main(int sock, struct gph_cgroup *cg)
 			reply(sock, NULL, 0);
 			break;
 		case HREQ_NET_INSIDE:
-			rep.rc = gph_net_veth_configure_inside(&req.veth, &rep.err);
+			rep.rc = gph_fault_point("net.inside", &rep.err) < 0 ? -1
+											 : gph_net_veth_configure_inside(&req.veth, &rep.err);
 			reply(sock, NULL, 0);
 			break;
 		case HREQ_INFO:

@@ -9,6 +9,7 @@
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include "gph/fault.h"
 #include "gph/net.h"
 #include "internal.h"
 
@@ -154,6 +155,13 @@ static int make_root_readonly(struct gph_err *e)
 int gph_inside_step(const struct gph_step *st, char *note, size_t note_len, struct gph_err *e)
 {
 	note[0] = '\0';
+	static const char *const mounts[] = {"mount.proc", "mount.sys", "mount.dev", "mount.tmpfs"};
+	const char *point = st->kind == GPH_STEP_NS ? "ns" : st->kind == GPH_STEP_HOSTNAME ? "hostname"
+			  : st->kind == GPH_STEP_CHROOT ? "chroot" : st->kind == GPH_STEP_PIVOT_ROOT ? "pivot_root"
+			  : st->kind == GPH_STEP_MOUNT && (unsigned)st->mount < 4 ? mounts[st->mount]
+			  : st->kind == GPH_STEP_READONLY ? "readonly" : "step";
+	if (gph_fault_point(point, e) < 0)
+		return -1;
 	switch (st->kind) {
 	case GPH_STEP_NS:
 		if (st->ns_flags & CLONE_NEWUSER) /* alone: the runtime writes the maps before anything else */

@@ -558,6 +558,48 @@ static int count_ports(struct nl_sock *sk, int ifindex, int *n, struct gph_err *
 	return 0;
 }
 
+int gph_bridge_detach_id(const struct gph_bridge *b, const char *id, int *deleted, struct gph_err *e)
+{
+	struct rtnl_link *br = NULL, *l = NULL;
+	struct nl_sock *sk;
+	char name[IF_NAMESIZE];
+	int x, rc = -1;
+	*deleted = 0;
+	if (!(sk = gph_net_sock(e)))
+		return -1;
+	if ((x = get_link(sk, 0, b->name, &br, e)) < 0)
+		goto out;
+	rc = 0;
+	if (x == 0 || !is_bridge(br) || !is_ours(br))
+		goto out;
+	for (int attempt = 0; attempt < 2 && gph_net_host_ifname(name, id, attempt) == 0; attempt++) {
+		if ((x = get_link(sk, 0, name, &l, e)) < 0) {
+			rc = -1;
+			goto out;
+		}
+		/* Ours only as a port of our bridge: a link of that name elsewhere is someone else's (B22). */
+		if (x && rtnl_link_get_master(l) == rtnl_link_get_ifindex(br)) {
+			gph_bridge_tracef("RTM_DELLINK %s", name);
+			x = rtnl_link_delete(sk, l);
+			if (x < 0 && !is_absent(x)) {
+				rc = gph_net_fail(e, x, "deleting a link needs CAP_NET_ADMIN", "rtnl_link_delete(\"%s\")", name);
+				goto out;
+			}
+			(*deleted)++;
+		}
+		if (l)
+			rtnl_link_put(l);
+		l = NULL;
+	}
+out:
+	if (l)
+		rtnl_link_put(l);
+	if (br)
+		rtnl_link_put(br);
+	nl_socket_free(sk);
+	return rc;
+}
+
 int gph_bridge_ports(const struct gph_bridge *b, int *n, struct gph_err *e)
 {
 	struct rtnl_link *l = NULL;

@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <time.h>
+#include "gph/fault.h"
 #include "gph/parse.h"
 #include "internal.h"
 
@@ -68,10 +69,10 @@ int gph_sandbox_start(struct gph_sandbox *sb, const struct gph_sandbox_opts *o, 
 	snprintf(sb->cgroup_parent, sizeof sb->cgroup_parent, "%s", o->cgroup_parent ? o->cgroup_parent : "");
 	sb->created = (long long)time(NULL);
 	/* The ledger exists before anything it describes, so `gc` can always find what we made. */
-	if (gph_state_write(sb, 0, e) < 0)
+	if (gph_fault_point("state", e) < 0 || gph_state_write(sb, 0, e) < 0)
 		return -1;
 	if (!sb->rootless) {
-		if (gph_cg_create(&sb->cg, sb->id, o->cgroup_parent, e) < 0) {
+		if (gph_fault_point("cgroup.create", e) < 0 || gph_cg_create(&sb->cg, sb->id, o->cgroup_parent, e) < 0) {
 			gph_err_wrap(e, "creating the container's cgroup: ");
 			gph_state_remove(sb);
 			return -1;
@@ -79,6 +80,8 @@ int gph_sandbox_start(struct gph_sandbox *sb, const struct gph_sandbox_opts *o, 
 		sb->has_cg = true;
 	}
 	int sv[2];
+	if (gph_fault_point("holder.fork", e) < 0)
+		goto fail;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		gph_fail(e, errno, NULL, "socketpair(AF_UNIX, SOCK_SEQPACKET)");
 		goto fail;
@@ -213,7 +216,7 @@ static int apply_veth(struct gph_sandbox *sb, struct gph_err *e)
 	struct hrep rp;
 	memset(&v, 0, sizeof v);
 	snprintf(v.ctr_if, sizeof v.ctr_if, "eth0");
-	if (gph_net_veth_create(&v, sb->id, sb->holder, e) < 0)
+	if (gph_fault_point("net.veth", e) < 0 || gph_net_veth_create(&v, sb->id, sb->holder, e) < 0)
 		return -1;
 	sb->veth = v;
 	sb->has_veth = true;
@@ -236,6 +239,8 @@ undo:; /* B23: the host end goes whenever the inside could not be finished */
 static int apply_cgroup(struct gph_sandbox *sb, const struct gph_step *st, char *note, size_t note_len,
 			struct gph_err *e)
 {
+	if (gph_fault_point("cgroup.limit", e) < 0)
+		return -1;
 	switch (st->res) {
 	case GPH_RES_MEM:
 		if (gph_cg_set_memory(&sb->cg, st->bytes, e) < 0)
@@ -283,24 +288,24 @@ static int apply_bridge(struct gph_sandbox *sb, const struct gph_step *st, char 
 		return -1;
 	if (st->ip[0] && inet_pton(AF_INET, st->ip, &want) != 1)
 		return gph_fail(e, EINVAL, NULL, "bad address \"%s\"", st->ip);
-	if (gph_bridge_ensure(&b, &created, e) < 0)
+	if (gph_fault_point("net.bridge", e) < 0 || gph_bridge_ensure(&b, &created, e) < 0)
 		return -1;
 	/* In the ledger before the address is taken, so gc can always give it back. */
 	sb->bridge = b;
 	sb->has_bridge = true;
 	if (gph_state_write(sb, sb->main_pid, e) < 0)
 		goto undo;
-	if (gph_ipam_alloc(gph_state_root(), &b, sb->id, st->ip[0] ? &want : NULL, &ip, e) < 0)
+	if (gph_fault_point("net.ipam", e) < 0 || gph_ipam_alloc(gph_state_root(), &b, sb->id, st->ip[0] ? &want : NULL, &ip, e) < 0)
 		goto undo;
 	sb->bridge_ip = ip;
 	struct gph_veth v;
 	memset(&v, 0, sizeof v);
 	snprintf(v.ctr_if, sizeof v.ctr_if, "eth0");
-	if (gph_bridge_attach(&v, sb->id, sb->holder, &b, ip, e) < 0)
+	if (gph_fault_point("net.attach", e) < 0 || gph_bridge_attach(&v, sb->id, sb->holder, &b, ip, e) < 0)
 		goto undo;
 	sb->veth = v;
 	sb->has_veth = true;
-	if (gph_state_write(sb, sb->main_pid, e) < 0)
+	if (gph_fault_point("net.attached", e) < 0 || gph_state_write(sb, sb->main_pid, e) < 0)
 		goto undo_veth;
 	memset(&req, 0, sizeof req);
 	req.op = HREQ_NET_INSIDE;
@@ -364,7 +369,7 @@ static int apply_net(struct gph_sandbox *sb, const struct gph_step *st, char *ex
 		char note[256];
 		if (!sb->has_bridge)
 			return refuse(e, st->text, "NAT is for a bridge's subnet", "run `net bridge` first");
-		if (gph_nat_ensure_bridge(&sb->bridge, note, sizeof note, e) < 0)
+		if (gph_fault_point("net.nat", e) < 0 || gph_nat_ensure_bridge(&sb->bridge, note, sizeof note, e) < 0)
 			return -1;
 		sb->nat = true;
 		if (note[0])
@@ -376,7 +381,7 @@ static int apply_net(struct gph_sandbox *sb, const struct gph_step *st, char *ex
 			return refuse(e, st->text, "a published port forwards to the sandbox's bridge address",
 				      "run `net bridge` first");
 		sb->n_ports++; /* in the ledger first: gc unpublishes by id */
-		if (gph_state_write(sb, sb->main_pid, e) < 0 ||
+		if (gph_state_write(sb, sb->main_pid, e) < 0 || gph_fault_point("net.port", e) < 0 ||
 		    gph_nat_publish(sb->id, &sb->bridge, sb->bridge_ip, st->host_port, st->ctr_port, st->proto, e) < 0) {
 			sb->n_ports--;
 			return -1;
@@ -600,7 +605,7 @@ int gph_sandbox_exec(struct gph_sandbox *sb, const struct gph_exec_opts *x, stru
 		return -1;
 	int rc;
 	pack_args(x->argv, env, e, &rc);
-	if (rc < 0)
+	if (rc < 0 || gph_fault_point("exec", e) < 0)
 		return -1;
 	return gph_exec_wait(sb, x, &req, r, e);
 }

@@ -276,6 +276,19 @@ int gph_state_gc(FILE *out, int *removed, struct gph_err *e)
 			}
 			strcat(what, " ports");
 		}
+		/* The ledger names the bridge before the veth exists: a runtime killed in between leaves a
+		 * port that the kernel deletes only when it gets round to the dead network namespace. */
+		if (s.bridge[0] && !s.veth_if[0]) {
+			struct gph_bridge b;
+			int n = 0;
+			if (gph_bridge_init(&b, s.bridge, &ce) < 0 || gph_bridge_detach_id(&b, s.id, &n, &ce) < 0) {
+				gph_err_print(&ce, stderr, "gophernetes: gc");
+				rc = -1;
+				continue;
+			}
+			if (n)
+				strcat(what, " veth");
+		}
 		if (s.bridge[0]) {
 			if (gph_ipam_release_id(gph_state_root(), s.id, &ce) < 0) {
 				gph_err_print(&ce, stderr, "gophernetes: gc");

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include "gph/fault.h"
 #include "internal.h"
 
 /* The first "NAME:START:COUNT" line of file for name or uid, as "0 START COUNT\n". */
@@ -92,6 +93,8 @@ int gph_userns_enter(struct gph_sandbox *sb, const struct gph_step *st, char *no
 	}
 	/* Only an unprivileged writer must (and only then should) give up setgroups(2). */
 	bool deny = uid != 0;
+	if (gph_fault_point("userns.maps", e) < 0)
+		return -1;
 	if (deny && write_file(sb->holder, "setgroups", "deny", e) < 0)
 		return -1;
 	if (write_file(sb->holder, "gid_map", gmap, e) < 0 || write_file(sb->holder, "uid_map", umap, e) < 0)
