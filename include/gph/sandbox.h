@@ -104,6 +104,9 @@ int gph_sandbox_apply(struct gph_sandbox *sb, const struct gph_step *st, struct 
 /* Record that the step `text` failed before it reached the engine (e.g. a bad argument): exec is then
  * refused until a step of the same command succeeds. gph_sandbox_apply does this itself. */
 void gph_sandbox_mark_failed(struct gph_sandbox *sb, const char *text);
+/* Turn the trace (include/gph/trace.h) on or off in the sandbox process too; the runtime's own
+ * side follows gph_trace_start(). */
+int gph_sandbox_trace(struct gph_sandbox *sb, bool on, struct gph_err *e);
 /* Run a command inside and wait for it. Returns 0 when it ran (its status in r), -1 on setup error. */
 int gph_sandbox_exec(struct gph_sandbox *sb, const struct gph_exec_opts *x,
 		     struct gph_exec_result *r, struct gph_err *e);

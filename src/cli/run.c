@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "cli.h"
+#include "gph/trace.h"
 #include "gph/bridge.h"
 #include "gph/parse.h"
 #include "gph/sandbox.h"
@@ -58,7 +59,8 @@ static void usage(FILE *f)
 	      "  --no-new-privileges=false   let setuid binaries and file capabilities raise privileges\n"
 	      "  --seccomp=unconfined no system-call filter (default: the default profile)\n"
 	      "  -v                   print each step as it is applied\n"
-	      "  --trace              -v, plus the netlink requests and nftables rules each step sends\n"
+	      "  --trace              -v, plus every operation each step performs, as it performs it: system\n"
+	      "                       calls with their arguments and results, netlink requests, nftables rules\n"
 	      "  -q                   print nothing but errors\n"
 	      "Exit status: CMD's; 128+S if it died of signal S; 125 runtime error; 126 not executable;\n"
 	      "127 not found.\n",
@@ -462,7 +464,7 @@ int gph_cmd_run(int argc, char **argv)
 				      .log = o.verbose ? stderr : NULL, .notes = o.quiet ? NULL : stderr};
 	struct gph_sandbox sb;
 	if (o.trace)
-		gph_bridge_trace(stderr);
+		gph_trace_start(stderr);
 	/* Only veth and bridge talk netlink (in the sandbox process too, before its root changes). */
 	if (o.net && (strcmp(o.net, "veth") == 0 || strcmp(o.net, "bridge") == 0) && gph_net_preload(&e) < 0) {
 		gph_err_print(&e, stderr, "gophernetes");

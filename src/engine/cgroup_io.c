@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "cgroup_priv.h"
+#include "gph/trace.h"
 
 int gph_cgi_path(char *out, size_t size, struct gph_err *e, const char *fmt, ...)
 {
@@ -97,6 +98,10 @@ int gph_cgi_write(const char *path, const char *val, const char *hint, struct gp
 	do
 		w = write(fd, val, n);
 	while (w < 0 && errno == EINTR);
+	if (GPH_TRACING) {
+		char p[PATH_MAX + 8], v[256];
+		gph_trace_call((long)w, errno, "write(%s, %s)", gph_quote(path, PATH_MAX, p, sizeof p), gph_quote(val, 200, v, sizeof v));
+	}
 	if (w < 0) {
 		int err = errno;
 		close(fd);

@@ -20,6 +20,9 @@
 #include <termios.h>
 #include <unistd.h>
 #include "gph/fault.h"
+#include "gph/sys.h"
+#include "gph/trace.h"
+#include "gph/sys.h"
 #include "internal.h"
 
 static void fail(int errpipe, int code, const struct gph_err *e)
@@ -57,11 +60,36 @@ static void unpack(const struct hreq *rq, char **argv, char **env)
 
 /* execve with a PATH search done in the *container's* PATH (execvpe would use ours). Returns the
  * errno that describes the failure best: EACCES wins over ENOENT, as in a shell. */
+/* The trace line of an execve is sent before the call, pending: a successful execve never returns
+ * to report, so the runtime completes the line when the holder says the command started. */
+static void traced_execve(const char *path, char **argv, char **env)
+{
+	if (GPH_TRACING) {
+		char p[256], args[512], a[128];
+		size_t o = 0;
+		int envc = 0;
+		args[0] = '\0';
+		for (int i = 0; argv[i] && o + 8 < sizeof args; i++) {
+			if (i == 8) {
+				o += (size_t)snprintf(args + o, sizeof args - o, ", ...");
+				break;
+			}
+			o += (size_t)snprintf(args + o, sizeof args - o, "%s%s", i ? ", " : "", gph_quote(argv[i], 60, a, sizeof a));
+		}
+		while (env[envc])
+			envc++;
+		gph_trace_pending_call("execve(%s, [%s], [%d vars])", gph_quote(path, 200, p, sizeof p), args, envc);
+	}
+	execve(path, argv, env);
+	if (GPH_TRACING)
+		gph_trace_pending_result(-1, errno);
+}
+
 static int exec_path(char **argv, char **env)
 {
 	const char *file = argv[0];
 	if (strchr(file, '/')) {
-		execve(file, argv, env);
+		traced_execve(file, argv, env);
 		return errno;
 	}
 	const char *path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -77,7 +105,7 @@ static int exec_path(char **argv, char **env)
 			memcpy(buf, path, len);
 			buf[len] = '\0';
 			snprintf(buf + len, sizeof buf - len, "%s%s", len ? "/" : "", file);
-			execve(buf, argv, env);
+			traced_execve(buf, argv, env);
 			if (errno == EACCES || errno == ENOEXEC || errno == EISDIR)
 				best = errno;
 		}
@@ -192,7 +220,7 @@ void gph_exec_child(int sock, const struct hreq *rq, const int *fds, int nfds, i
 	/* Undo the holder's OOM immunity: the command must be killable. In a user namespace the holder's
 	 * id change made it non-dumpable, which hands its /proc files to host root; execve is about to make
 	 * this process dumpable anyway, and nothing else lives in its new PID namespace yet. */
-	if (rq->userns && prctl(PR_SET_DUMPABLE, 1) < 0) {
+	if (rq->userns && gph_prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0) {
 		gph_fail(&e, errno, NULL, "prctl(PR_SET_DUMPABLE, 1)");
 		fail(errpipe, 125, &e);
 	}
@@ -203,7 +231,7 @@ void gph_exec_child(int sock, const struct hreq *rq, const int *fds, int nfds, i
 	}
 	close(fd);
 	close(gph_holder_procfd); /* a handle on the host's /proc must never reach the container */
-	if (setsid() < 0) {
+	if (gph_setsid() < 0) {
 		gph_fail(&e, errno, NULL, "setsid()");
 		fail(errpipe, 125, &e);
 	}
@@ -274,14 +302,14 @@ void gph_exec_child(int sock, const struct hreq *rq, const int *fds, int nfds, i
 			}
 	}
 	/* Only 0, 1 and 2 reach the command, whatever the caller had open (and errpipe, until execve). */
-	if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
+	if (gph_sys_close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
 		gph_fail(&e, errno, "needs Linux 5.11 or later", "close_range(3, ~0U, CLOSE_RANGE_CLOEXEC)");
 		fail(errpipe, 125, &e);
 	}
 	const char *dir = rq->workdir[0] ? rq->workdir : "/";
 	if (gph_fault_point("exec.workdir", &e) < 0)
 		fail(errpipe, 125, &e);
-	if (chdir(dir) < 0) {
+	if (gph_chdir(dir) < 0) {
 		gph_fail(&e, errno, rq->workdir[0] ? "the working directory must exist inside the container's root" : NULL,
 			 "chdir(\"%s\")", dir);
 		fail(errpipe, 125, &e);

@@ -13,6 +13,7 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 #include "gph/fault.h"
+#include "gph/sys.h"
 #include "internal.h"
 
 /* In a user namespace whose setgroups file says "deny", setgroups(2) fails with EPERM by design. */
@@ -34,18 +35,18 @@ static int switch_user(const struct hreq *rq, bool keep, struct gph_err *e)
 	gid_t g = (gid_t)rq->gid;
 	if (gph_fault_point("exec.user", e) < 0)
 		return -1;
-	if (keep && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+	if (keep && gph_prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
 		return gph_fail(e, errno, NULL, "prctl(PR_SET_KEEPCAPS, 1)");
-	if (setgroups(1, &g) < 0 && !(errno == EPERM && setgroups_denied()))
+	if (gph_setgroups(1, &g) < 0 && !(errno == EPERM && setgroups_denied()))
 		return gph_fail(e, errno, errno == EINVAL ? "the gid is not mapped in this user namespace (see `ns user gidmap`)" : NULL,
 				"setgroups(1, [%u])", rq->gid);
-	if (setresgid(g, g, g) < 0)
+	if (gph_setresgid(g, g, g) < 0)
 		return gph_fail(e, errno, errno == EINVAL ? "the gid is not mapped in this user namespace (see `ns user gidmap`)" : NULL,
 				"setresgid(%u, %u, %u)", rq->gid, rq->gid, rq->gid);
-	if (setresuid((uid_t)rq->uid, (uid_t)rq->uid, (uid_t)rq->uid) < 0)
+	if (gph_setresuid((uid_t)rq->uid, (uid_t)rq->uid, (uid_t)rq->uid) < 0)
 		return gph_fail(e, errno, errno == EINVAL ? "the uid is not mapped in this user namespace (see `ns user uidmap`)" : NULL,
 				"setresuid(%u, %u, %u)", rq->uid, rq->uid, rq->uid);
-	if (keep && prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
+	if (keep && gph_prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
 		return gph_fail(e, errno, NULL, "prctl(PR_SET_KEEPCAPS, 0)");
 	return 0;
 }

@@ -14,6 +14,7 @@
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
+#include "gph/trace.h"
 #include "internal.h"
 
 static long long now_ms(void)
@@ -220,7 +221,11 @@ int gph_exec_wait(struct gph_sandbox *sb, const struct gph_exec_opts *x, struct 
 				goto out;
 			}
 			switch (rp.kind) {
+			case HREP_TRACE:
+				gph_trace_take(&rp);
+				break;
 			case HREP_STARTED:
+				gph_trace_exec_done(rp.rc == 0 && !rp.exec_errno);
 				if (rp.rc < 0) {
 					*e = rp.err;
 					goto out;

@@ -11,6 +11,8 @@
 #define _GNU_SOURCE
 #include "gph/fault.h"
 #include "gph/harden.h"
+#include "gph/sys.h"
+#include "gph/trace.h"
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -206,13 +208,21 @@ int gph_caps_apply(const struct gph_caps *c, struct gph_err *e)
 	for (cap_value_t v = 0; v < 64; v++) {
 		if (!(known & GPH_CAP_BIT(v)) || (c->bounding & GPH_CAP_BIT(v)))
 			continue;
-		if (cap_get_bound(v) == 1 && cap_drop_bound(v) < 0)
+		if (cap_get_bound(v) != 1)
+			continue;
+		int rc = cap_drop_bound(v);
+		if (GPH_TRACING)
+			gph_trace_call(rc, errno, "prctl(PR_CAPBSET_DROP, %s)", gph_caps_name(v, names, sizeof names));
+		if (rc < 0)
 			return gph_fail(e, errno, NULL, "prctl(PR_CAPBSET_DROP, %s)",
 					gph_caps_name(v, names, sizeof names));
 	}
 	/* The ambient set goes first: lowering permitted or inheritable would clear it anyway,
 	 * and it must be empty unless asked for. Kernels before 4.3 have none (EINVAL). */
-	if (cap_reset_ambient() < 0 && !(errno == EINVAL && !c->ambient))
+	int amb = cap_reset_ambient();
+	if (GPH_TRACING)
+		gph_trace_call(amb, errno, "prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL)");
+	if (amb < 0 && !(errno == EINVAL && !c->ambient))
 		return gph_fail(e, errno, NULL, "prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL)");
 	cap_t t = cap_init();
 	if (!t)
@@ -226,6 +236,13 @@ int gph_caps_apply(const struct gph_caps *c, struct gph_err *e)
 	int rc = cap_set_proc(t);
 	int err = errno;
 	cap_free(t);
+	if (GPH_TRACING) {
+		char ns[3][1024];
+		gph_caps_format(eff, ns[0], sizeof ns[0]);
+		gph_caps_format(prm, ns[1], sizeof ns[1]);
+		gph_caps_format(inh, ns[2], sizeof ns[2]);
+		gph_trace_call(rc, err, "capset(effective=%s, permitted=%s, inheritable=%s)", ns[0], ns[1], ns[2]);
+	}
 	if (rc < 0) {
 		gph_caps_format(prm, names, sizeof names);
 		return gph_fail(e, err,
@@ -395,7 +412,7 @@ int gph_nnp_apply(struct gph_err *e)
 {
 	if (gph_fault_point("exec.nnp", e) < 0)
 		return -1;
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+	if (gph_prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return gph_fail(e, errno, "no_new_privs needs Linux 3.5 or later", "prctl(PR_SET_NO_NEW_PRIVS, 1)");
 	return 0;
 }

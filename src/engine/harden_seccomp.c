@@ -24,6 +24,7 @@
 #define _GNU_SOURCE
 #include "gph/fault.h"
 #include "gph/harden.h"
+#include "gph/trace.h"
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -436,7 +437,11 @@ int gph_seccomp_load(const struct gph_seccomp_prog *p, struct gph_err *e)
 	struct sock_fprog f = {.len = (unsigned short)p->len, .filter = (struct sock_filter *)p->insns};
 	if (p->len == 0 || p->len > GPH_SECCOMP_MAX_INSNS)
 		return gph_fail(e, EINVAL, "compile it first with gph_seccomp_prepare", "seccomp: empty program");
-	if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &f) < 0) {
+	int rc = prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &f);
+	if (GPH_TRACING)
+		gph_trace_call(rc, errno, "prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, {len=%u, filter=<%u BPF instructions>})",
+			       p->len, p->len);
+	if (rc < 0) {
 		int err = errno;
 		return gph_fail(e, err,
 				err == EACCES ? "without no_new_privs only a process holding CAP_SYS_ADMIN can install a "

@@ -16,6 +16,8 @@
 #include <unistd.h>
 #include "gph/fault.h"
 #include "gph/net.h"
+#include "gph/sys.h"
+#include "gph/trace.h"
 #include "internal.h"
 
 /* Both are large; the holder handles one request at a time. */
@@ -26,23 +28,6 @@ static void reply(int sock, const int *fds, int nfds)
 {
 	if (gph_msg_send(sock, &rep, sizeof rep, fds, nfds) < 0)
 		_exit(1); /* the runtime is gone: nothing left to serve */
-}
-
-static pid_t clone3_fork(unsigned long long flags)
-{
-	/* clone3 with no stack behaves like fork(2), plus the namespace flags; glibc has no wrapper. */
-	struct clone_args ca;
-	memset(&ca, 0, sizeof ca);
-	ca.flags = flags;
-	ca.exit_signal = SIGCHLD;
-	pid_t pid = (pid_t)syscall(SYS_clone3, &ca, sizeof ca);
-	if (pid < 0 && errno == ENOSYS) {
-		/* Older kernels, valgrind, and seccomp profiles that hide clone3: the classic clone with
-		 * no new stack is fork-like too. Both tid pointers are NULL, so the argument order, which
-		 * differs between architectures, does not matter. */
-		pid = (pid_t)syscall(SYS_clone, (unsigned long)flags | SIGCHLD, NULL, NULL, NULL, 0UL);
-	}
-	return pid;
 }
 
 static void do_exec(int sock, const int *fds, int nfds)
@@ -65,7 +50,7 @@ static void do_exec(int sock, const int *fds, int nfds)
 		reply(sock, NULL, 0);
 		return;
 	}
-	pid_t pid = clone3_fork(flags);
+	pid_t pid = gph_clone_fork(flags);
 	if (pid < 0) {
 		rep.rc = gph_fail(&rep.err, errno,
 				  errno == ENOSYS ? "clone3 needs Linux 5.3 or later" : NULL,
@@ -77,6 +62,7 @@ static void do_exec(int sock, const int *fds, int nfds)
 	}
 	if (pid == 0) {
 		close(ep[0]);
+		gph_trace_who("exec");
 		gph_exec_child(sock, &req, fds, nfds, ep[1]);
 	}
 	close(ep[1]);
@@ -176,6 +162,8 @@ void gph_holder_main(int sock, struct gph_cgroup *cg)
 {
 	/* Into the container's cgroup before anything else, so everything it forks is born there (B20);
 	 * the runtime waits for this first reply. */
+	/* Trace lines made here, and in the exec children, go to the runtime over the socket. */
+	gph_trace_route(sock, "sandbox");
 	memset(&rep, 0, sizeof rep);
 	rep.kind = HREP_DONE;
 	rep.rc = cg ? (gph_fault_point("cgroup.attach", &rep.err) < 0 ? -1 : gph_cg_attach_self(cg, &rep.err)) : 0;
@@ -234,6 +222,11 @@ void gph_holder_main(int sock, struct gph_cgroup *cg)
 			break;
 		case HREQ_BECOME_ROOT:
 			rep.rc = gph_inside_become_root(&rep.err);
+			reply(sock, NULL, 0);
+			break;
+		case HREQ_TRACE:
+			gph_trace_on = req.step.on;
+			rep.rc = 0;
 			reply(sock, NULL, 0);
 			break;
 		case HREQ_PRIV_PROBE:

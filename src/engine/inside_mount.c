@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
+#include "gph/sys.h"
 #include "internal.h"
 
 #define PROC_FLAGS (MS_NOSUID | MS_NODEV | MS_NOEXEC)
@@ -31,7 +32,7 @@ static int need_dir(const char *what, const char *path, struct gph_err *e)
 
 static int mount_proc(const char *path, struct gph_err *e)
 {
-	if (mount("proc", path, "proc", PROC_FLAGS, NULL) < 0)
+	if (gph_mount("proc", path, "proc", PROC_FLAGS, NULL) < 0)
 		return gph_fail(e, errno, NULL, "mount(\"proc\", \"%s\", \"proc\", MS_NOSUID|MS_NODEV|MS_NOEXEC)", path);
 	return 0;
 }
@@ -53,7 +54,7 @@ static const struct {
 static int mount_dev(const char *path, struct gph_err *e)
 {
 	char p[PATH_MAX];
-	if (mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NOEXEC | MS_STRICTATIME, "mode=755,size=64k") < 0)
+	if (gph_mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NOEXEC | MS_STRICTATIME, "mode=755,size=64k") < 0)
 		return gph_fail(e, errno, NULL, "mount(\"tmpfs\", \"%s\", \"tmpfs\", MS_NOSUID|MS_NOEXEC, \"mode=755\")",
 				path);
 	if (gph_holder_userns) {
@@ -61,11 +62,11 @@ static int mount_dev(const char *path, struct gph_err *e)
 			goto undo;
 	} else for (size_t i = 0; i < sizeof dev_nodes / sizeof dev_nodes[0]; i++) {
 		snprintf(p, sizeof p, "%s/%s", path, dev_nodes[i].name);
-		if (mknod(p, S_IFCHR | 0666, makedev(dev_nodes[i].maj, dev_nodes[i].min)) < 0) {
+		if (gph_mknod(p, S_IFCHR | 0666, makedev(dev_nodes[i].maj, dev_nodes[i].min)) < 0) {
 			gph_fail(e, errno, NULL, "mknod(\"%s\", S_IFCHR|0666, %u:%u)", p, dev_nodes[i].maj, dev_nodes[i].min);
 			goto undo;
 		}
-		if (chmod(p, 0666) < 0) { /* mknod's mode is filtered by the umask */
+		if (gph_chmod(p, 0666) < 0) { /* mknod's mode is filtered by the umask */
 			gph_fail(e, errno, NULL, "chmod(\"%s\", 0666)", p);
 			goto undo;
 		}
@@ -73,17 +74,17 @@ static int mount_dev(const char *path, struct gph_err *e)
 	static const char *const dirs[] = {"pts", "shm", "mqueue"};
 	for (size_t i = 0; i < 3; i++) {
 		snprintf(p, sizeof p, "%s/%s", path, dirs[i]);
-		if (mkdir(p, 0755) < 0) {
+		if (gph_mkdir(p, 0755) < 0) {
 			gph_fail(e, errno, NULL, "mkdir(\"%s\")", p);
 			goto undo;
 		}
 	}
 	snprintf(p, sizeof p, "%s/pts", path);
 	/* A new devpts instance: the container's pseudo-terminals are its own, numbered from 0. */
-	int r = mount("devpts", p, "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620,gid=5");
+	int r = gph_mount("devpts", p, "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620,gid=5");
 	/* gid 5 (tty) may be unmapped in a user namespace: EINVAL; then the terminals keep our group */
 	if (r < 0 && errno == EINVAL && gph_holder_userns)
-		r = mount("devpts", p, "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620");
+		r = gph_mount("devpts", p, "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620");
 	if (r < 0) {
 		gph_fail(e, errno, NULL, "mount(\"devpts\", \"%s\", \"devpts\", MS_NOSUID|MS_NOEXEC, \"newinstance,...\")", p);
 		goto undo;
@@ -91,25 +92,25 @@ static int mount_dev(const char *path, struct gph_err *e)
 	/* POSIX message queues are per IPC namespace: only with one of the sandbox's own (else the
 	 * directory stays empty rather than showing the host's queues). */
 	snprintf(p, sizeof p, "%s/mqueue", path);
-	if ((gph_holder_ns & CLONE_NEWIPC) && mount("mqueue", p, "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) {
+	if ((gph_holder_ns & CLONE_NEWIPC) && gph_mount("mqueue", p, "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) {
 		gph_fail(e, errno, NULL, "mount(\"mqueue\", \"%s\", \"mqueue\", MS_NOSUID|MS_NODEV|MS_NOEXEC)", p);
 		goto undo;
 	}
 	snprintf(p, sizeof p, "%s/shm", path);
-	if (mount("shm", p, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k") < 0) {
+	if (gph_mount("shm", p, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k") < 0) {
 		gph_fail(e, errno, NULL, "mount(\"shm\", \"%s\", \"tmpfs\")", p);
 		goto undo;
 	}
 	for (size_t i = 0; i < sizeof dev_links / sizeof dev_links[0]; i++) {
 		snprintf(p, sizeof p, "%s/%s", path, dev_links[i].name);
-		if (symlink(dev_links[i].target, p) < 0) {
+		if (gph_symlink(dev_links[i].target, p) < 0) {
 			gph_fail(e, errno, NULL, "symlink(\"%s\", \"%s\")", dev_links[i].target, p);
 			goto undo;
 		}
 	}
 	return 0;
 undo:
-	umount2(path, MNT_DETACH); /* takes pts and shm with it; private to the sandbox */
+	gph_umount2(path, MNT_DETACH); /* takes pts and shm with it; private to the sandbox */
 	return -1;
 }
 
@@ -122,7 +123,7 @@ int gph_inside_mount(enum gph_mount_what what, const char *path, struct gph_err 
 	case GPH_MOUNT_PROC:
 		return gph_holder_userns ? gph_inside_userns_mount_proc(path, e) : mount_proc(path, e);
 	case GPH_MOUNT_SYS:
-		if (mount("sysfs", path, "sysfs", MS_RDONLY | PROC_FLAGS, NULL) < 0) {
+		if (gph_mount("sysfs", path, "sysfs", MS_RDONLY | PROC_FLAGS, NULL) < 0) {
 			/* the same sysfs (one per network namespace) on the same place: pivot_root in a user
 			 * namespace already mounted it there, which is exactly this step's result */
 			if (errno == EBUSY && gph_holder_userns)
@@ -138,7 +139,7 @@ int gph_inside_mount(enum gph_mount_what what, const char *path, struct gph_err 
 	case GPH_MOUNT_DEV:
 		return mount_dev(path, e);
 	case GPH_MOUNT_TMPFS:
-		if (mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, "mode=755") < 0)
+		if (gph_mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, "mode=755") < 0)
 			return gph_fail(e, errno, NULL, "mount(\"tmpfs\", \"%s\", \"tmpfs\", MS_NOSUID|MS_NODEV)", path);
 		return 0;
 	}
@@ -210,7 +211,7 @@ int gph_inside_refresh_proc(bool userns, struct gph_err *e)
 	 * new one goes on top instead; what it covers is the sandbox's own proc of an empty PID namespace
 	 * (see inside_userns.c), never the host's. */
 	for (int i = n - 1; i >= 0 && rc == 0 && !userns; i--)
-		if (umount2(points[i], MNT_DETACH) < 0 && errno != EINVAL)
+		if (gph_umount2(points[i], MNT_DETACH) < 0 && errno != EINVAL)
 			rc = gph_fail(e, errno, NULL, "umount2(\"%s\", MNT_DETACH)", points[i]);
 	for (int i = 0; i < n && rc == 0; i++) {
 		bool dup = false;

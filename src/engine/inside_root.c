@@ -11,6 +11,8 @@
 #include <unistd.h>
 #include "gph/fault.h"
 #include "gph/net.h"
+#include "gph/trace.h"
+#include "gph/sys.h"
 #include "internal.h"
 
 static const char *unshare_hint(int err)
@@ -30,14 +32,14 @@ static int do_ns(int flags, struct gph_err *e)
 {
 	char names[64];
 	gph_ns_flags_str(flags, names, sizeof names);
-	if (flags && unshare(flags) < 0)
+	if (flags && gph_unshare(flags) < 0)
 		return gph_fail(e, errno, unshare_hint(errno), "unshare(%s)", names);
 	gph_holder_ns |= flags;
 	if (flags & CLONE_NEWNS) {
 		/* The copy's mounts may still be in a shared peer group with the host's (systemd makes /
 		 * shared); make everything private before anything is mounted, or mounts leak out (B11). */
 		/* source and type are ignored for a propagation change; "none" keeps checkers quiet */
-		if (mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) < 0)
+		if (gph_mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) < 0)
 			return gph_fail(e, errno, NULL, "mount(NULL, \"/\", NULL, MS_REC|MS_PRIVATE)");
 	}
 	if (flags & CLONE_NEWNET) {
@@ -51,9 +53,9 @@ static int do_ns(int flags, struct gph_err *e)
 
 int gph_inside_chroot(const char *dir, struct gph_err *e)
 {
-	if (chdir(dir) < 0)
+	if (gph_chdir(dir) < 0)
 		return gph_fail(e, errno, NULL, "chdir(\"%s\")", dir);
-	if (chroot(".") < 0)
+	if (gph_chroot(".") < 0)
 		return gph_fail(e, errno, errno == EPERM ? "chroot needs CAP_SYS_CHROOT: run as root" : NULL,
 				"chroot(\"%s\")", dir);
 	return 0;
@@ -80,17 +82,19 @@ static const char *pivot_hint(int err)
  * chroot this ends where it started. */
 static int reroot_at_namespace_root(const char *dir, struct gph_err *e)
 {
-	if (chdir("/") < 0)
+	if (gph_chdir("/") < 0)
 		return gph_fail(e, errno, NULL, "chdir(\"/\")");
-	if (chroot(dir) < 0)
+	if (gph_chroot(dir) < 0)
 		return gph_fail(e, errno, NULL, "chroot(\"%s\")", dir);
 	for (int i = 0; i < 256; i++)
-		if (chdir("..") < 0)
+		if (chdir("..") < 0) /* 256 times: traced as one line below */
 			return gph_fail(e, errno, NULL, "chdir(\"..\")");
-	if (chroot(".") < 0)
+	if (GPH_TRACING)
+		gph_trace_line("chdir(\"..\") x 256 = 0");
+	if (gph_chroot(".") < 0)
 		return gph_fail(e, errno, NULL, "chroot(\".\") at the mount namespace's root");
 	/* that root may be a shared mount: pivot_root refuses those, and it must not propagate anyway */
-	if (mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) < 0)
+	if (gph_mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) < 0)
 		return gph_fail(e, errno, NULL, "mount(\"none\", \"/\", NULL, MS_REC|MS_PRIVATE)");
 	return 0;
 }
@@ -98,7 +102,7 @@ static int reroot_at_namespace_root(const char *dir, struct gph_err *e)
 int gph_inside_pivot_root(const char *dir, struct gph_err *e)
 {
 	/* pivot_root(2) wants the new root to be a mount point: make it one by binding it onto itself. */
-	if (mount(dir, dir, "none", MS_BIND | MS_REC, NULL) < 0)
+	if (gph_mount(dir, dir, "none", MS_BIND | MS_REC, NULL) < 0)
 		return gph_fail(e, errno,
 				errno == EACCES && gph_holder_userns
 					? "root of this user namespace is an ordinary user on the host: every directory on "
@@ -111,7 +115,7 @@ int gph_inside_pivot_root(const char *dir, struct gph_err *e)
 		gph_fail(e, errno, NULL, "open(\"%s\", O_PATH)", dir);
 		goto undo;
 	}
-	if (reroot_at_namespace_root(dir, e) < 0 || fchdir(fd) < 0) {
+	if (reroot_at_namespace_root(dir, e) < 0 || gph_fchdir(fd, dir) < 0) {
 		if (!e->msg[0])
 			gph_fail(e, errno, NULL, "fchdir(\"%s\")", dir);
 		close(fd);
@@ -120,11 +124,11 @@ int gph_inside_pivot_root(const char *dir, struct gph_err *e)
 	close(fd);
 	/* pivot_root(".", "."): the old root ends up stacked on top of the new one at ".", where a lazy
 	 * unmount detaches it; no directory for the old root is needed inside the rootfs. */
-	if (syscall(SYS_pivot_root, ".", ".") < 0)
+	if (gph_pivot_root(".", ".") < 0)
 		return gph_fail(e, errno, pivot_hint(errno), "pivot_root(\".\", \".\") in %s", dir);
-	if (umount2(".", MNT_DETACH) < 0)
+	if (gph_umount2(".", MNT_DETACH) < 0)
 		return gph_fail(e, errno, NULL, "umount2(\".\", MNT_DETACH) of the old root");
-	if (chdir("/") < 0)
+	if (gph_chdir("/") < 0)
 		return gph_fail(e, errno, NULL, "chdir(\"/\")");
 	return 0;
 undo:
@@ -147,7 +151,7 @@ static int make_root_readonly(struct gph_err *e)
 	for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++)
 		if (sv.f_flag & keep[i].st)
 			flags |= keep[i].ms;
-	if (mount(NULL, "/", NULL, flags, NULL) < 0)
+	if (gph_mount(NULL, "/", NULL, flags, NULL) < 0)
 		return gph_fail(e, errno, NULL, "mount(NULL, \"/\", NULL, MS_REMOUNT|MS_BIND|MS_RDONLY|...)");
 	return 0;
 }
@@ -168,7 +172,7 @@ int gph_inside_step(const struct gph_step *st, char *note, size_t note_len, stru
 			return do_ns(CLONE_NEWUSER, e);
 		return do_ns(st->ns_flags & ~CLONE_NEWPID, e);
 	case GPH_STEP_HOSTNAME:
-		if (sethostname(st->hostname, strlen(st->hostname)) < 0)
+		if (gph_sethostname(st->hostname, strlen(st->hostname)) < 0)
 			return gph_fail(e, errno, NULL, "sethostname(\"%s\")", st->hostname);
 		return 0;
 	case GPH_STEP_CHROOT:
@@ -211,7 +215,7 @@ int gph_inside_binds(const char *dir, int n, const char (*src)[PATH_MAX], const 
 			snprintf(note, note_len, "%s is not a regular file: %s not provided", target, dst[i]);
 			continue;
 		}
-		if (mount(src[i], target, "none", MS_BIND, NULL) < 0)
+		if (gph_mount(src[i], target, "none", MS_BIND, NULL) < 0)
 			return gph_fail(e, errno, NULL, "mount(\"%s\", \"%s\", MS_BIND)", src[i], target);
 	}
 	return 0;

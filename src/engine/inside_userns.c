@@ -21,6 +21,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "gph/sys.h"
 #include "internal.h"
 
 /* glibc 2.36 has wrappers, older ones do not: the raw calls work everywhere since Linux 5.2. */
@@ -40,14 +41,14 @@ static int dev_clone[N_DEV] = {-1, -1, -1, -1, -1, -1};
 
 int gph_inside_become_root(struct gph_err *e)
 {
-	if (setresgid(0, 0, 0) < 0)
+	if (gph_setresgid(0, 0, 0) < 0)
 		return gph_fail(e, errno, errno == EINVAL ? "the gid map must map container gid 0" : NULL,
 				"setresgid(0, 0, 0) in the new user namespace");
-	if (setresuid(0, 0, 0) < 0)
+	if (gph_setresuid(0, 0, 0) < 0)
 		return gph_fail(e, errno, errno == EINVAL ? "the uid map must map container uid 0" : NULL,
 				"setresuid(0, 0, 0) in the new user namespace");
 	/* The host's supplementary groups are meaningless inside; drop them where the map allows. */
-	if (setgroups(0, NULL) < 0 && errno != EPERM)
+	if (gph_setgroups(0, NULL) < 0 && errno != EPERM)
 		return gph_fail(e, errno, NULL, "setgroups(0, NULL)");
 	gph_holder_userns = true;
 	return 0;
@@ -68,7 +69,7 @@ int gph_inside_userns_mount_proc(const char *path, struct gph_err *e)
 	}
 	if (pid == 0) {
 		close(p[0]);
-		int err = mount("proc", path, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0 ? errno : 0;
+		int err = gph_mount("proc", path, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0 ? errno : 0;
 		if (write(p[1], &err, sizeof err) < 0) { /* the parent sees a short read */
 		}
 		_exit(err ? 1 : 0);
@@ -108,7 +109,7 @@ int gph_inside_userns_before_root(const char *dir, bool pivot, char *note, size_
 			continue;
 		snprintf(p, sizeof p, "/dev/%s", dev_names[i]);
 		/* A detached copy of the mount-or-file at p, movable later with move_mount(2). */
-		dev_clone[i] = (int)syscall(SYS_open_tree, AT_FDCWD, p, OPEN_TREE_CLONE | O_CLOEXEC);
+		dev_clone[i] = gph_open_tree(AT_FDCWD, p, OPEN_TREE_CLONE | O_CLOEXEC);
 		if (dev_clone[i] < 0)
 			return gph_fail(e, errno, errno == ENOSYS ? "open_tree(2) needs Linux 5.2 or later" : NULL,
 					"open_tree(\"%s\", OPEN_TREE_CLONE)", p);
@@ -121,7 +122,7 @@ int gph_inside_userns_before_root(const char *dir, bool pivot, char *note, size_
 	snprintf(p, sizeof p, "%s/sys", dir);
 	/* sysfs shows the network namespace of its mounter, which must be owned by our user namespace */
 	if (is_dir(p) && (gph_holder_ns & CLONE_NEWNET)) {
-		if (mount("sysfs", p, "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+		if (gph_mount("sysfs", p, "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
 			return gph_fail(e, errno, NULL, "mount(\"sysfs\", \"%s\", \"sysfs\", MS_RDONLY|...)", p);
 	} else if (is_dir(p)) {
 		snprintf(note, note_len, "no `ns net`: sysfs cannot be mounted in this user namespace");
@@ -143,7 +144,9 @@ int gph_inside_userns_dev_nodes(const char *dir, struct gph_err *e)
 		if (fd < 0)
 			return gph_fail(e, errno, NULL, "open(\"%s\", O_CREAT|O_EXCL)", p);
 		close(fd);
-		if (syscall(SYS_move_mount, dev_clone[i], "", AT_FDCWD, p, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		char what[32];
+		snprintf(what, sizeof what, "clone of /dev/%s", dev_names[i]);
+		if (gph_move_mount(dev_clone[i], what, p, MOVE_MOUNT_F_EMPTY_PATH) < 0)
 			return gph_fail(e, errno, NULL, "move_mount(<clone of /dev/%s>, \"%s\")", dev_names[i], p);
 		close(dev_clone[i]);
 		dev_clone[i] = -1;

@@ -11,7 +11,7 @@
 #include "gph/step.h"
 
 /* Requests from the runtime to the holder, one SOCK_SEQPACKET message each. */
-enum hreq_op { HREQ_STEP, HREQ_NET_INSIDE, HREQ_EXEC, HREQ_INFO, HREQ_BECOME_ROOT, HREQ_PRIV_PROBE };
+enum hreq_op { HREQ_STEP, HREQ_NET_INSIDE, HREQ_EXEC, HREQ_INFO, HREQ_BECOME_ROOT, HREQ_PRIV_PROBE, HREQ_TRACE };
 
 #define HREQ_ARGBUF 32768
 struct hreq {
@@ -42,7 +42,7 @@ struct hreq {
 };
 
 /* Messages from the holder (and, for HREP_PTY, from the exec child). */
-enum hrep_kind { HREP_DONE, HREP_STARTED, HREP_PTY, HREP_EXITED };
+enum hrep_kind { HREP_DONE, HREP_STARTED, HREP_PTY, HREP_EXITED, HREP_TRACE };
 /* What an exec child reports through its close-on-exec pipe when it never reached execve. */
 struct gph_exec_failure {
 	int code;           /* 126, 127, or 125 for a setup failure before execve */
@@ -60,6 +60,17 @@ struct hrep {
 	char info[8192];            /* HREQ_INFO: "hostname\n" + network description; HREQ_STEP: a note;
 	                             * HREQ_PRIV_PROBE: the probe's decoded capability sets */
 };
+
+/* The trace's messages (trace.c): HREP_TRACE carries one line in info (only up to its end is sent).
+ * An execve line waits for its result: the exec child sends it pending, then either the failure or
+ * nothing (the runtime completes it with " = 0" when the holder reports the command started). */
+void gph_trace_pending_call(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void gph_trace_pending_result(long rc, int err);
+/* Runtime: print rp when it is a trace message (true), else false. */
+bool gph_trace_take(const struct hrep *rp);
+/* Runtime: the exec in flight started (started > 0) or never reported. */
+void gph_trace_exec_done(int started);
+/* Requests: HREQ_TRACE turns the holder's trace on or off (step.on). */
 
 /* Socket helpers: send one message with up to 4 fds, receive one (fds out, nfds in/out). */
 int gph_msg_send(int sock, const void *buf, size_t len, const int *fds, int nfds);

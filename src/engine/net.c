@@ -10,6 +10,7 @@
 #include <string.h>
 #include <linux/if.h>
 #include <sys/ioctl.h>
+#include "gph/trace.h"
 #include <sys/socket.h>
 #include <unistd.h>
 #include <linux/rtnetlink.h>
@@ -108,7 +109,11 @@ int gph_net_lo_up(struct gph_err *e)
 				"ioctl(SIOCGIFFLAGS, \"lo\")");
 	}
 	ifr.ifr_flags |= IFF_UP;
-	if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0) {
+	int rc = ioctl(fd, SIOCSIFFLAGS, &ifr);
+	if (GPH_TRACING)
+		gph_trace_call(rc, errno, "ioctl(%d, SIOCSIFFLAGS, {ifr_name=\"lo\", ifr_flags=%#x (IFF_UP)})", fd,
+			       (unsigned)(unsigned short)ifr.ifr_flags);
+	if (rc < 0) {
 		int err = errno;
 		close(fd);
 		return gph_fail(e, err, "changing links needs CAP_NET_ADMIN in the namespace's user namespace",

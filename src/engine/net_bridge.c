@@ -11,27 +11,27 @@
 #include <time.h>
 #include <linux/if.h>
 #include <linux/rtnetlink.h>
+#include "gph/trace.h"
 #include "nl_lib.h"
 
 /* ---- trace ----------------------------------------------------------------------------------- */
 
-static FILE *trace_out;
-
+/* The netlink and nftables lines are lines of the one trace (include/gph/trace.h). */
 void gph_bridge_trace(FILE *f)
 {
-	trace_out = f;
+	gph_trace_start(f);
 }
 
 void gph_bridge_tracef(const char *fmt, ...)
 {
-	va_list ap;
-	if (!trace_out)
+	if (!GPH_TRACING)
 		return;
+	char buf[1024];
+	va_list ap;
 	va_start(ap, fmt);
-	vfprintf(trace_out, fmt, ap);
+	vsnprintf(buf, sizeof buf, fmt, ap);
 	va_end(ap);
-	fputc('\n', trace_out);
-	fflush(trace_out);
+	gph_trace_line("%s", buf);
 }
 
 /* ---- names and addresses --------------------------------------------------------------------- */

@@ -18,6 +18,7 @@
 #include <time.h>
 #include "gph/fault.h"
 #include "gph/parse.h"
+#include "gph/trace.h"
 #include "internal.h"
 
 static struct hreq req; /* large: one request at a time */
@@ -41,7 +42,10 @@ int gph_holder_call(struct gph_sandbox *sb, const struct hreq *rq, struct hrep *
 	if (gph_msg_send(sb->sock, rq, sizeof *rq, fds, nfds) < 0)
 		return gph_fail(e, errno, "the sandbox process is gone; `reset` starts a new one",
 				"sending a request to the sandbox process");
-	ssize_t n = gph_msg_recv(sb->sock, rp, sizeof *rp, NULL, NULL);
+	ssize_t n;
+	do /* trace lines of the request come first, as they are made */
+		n = gph_msg_recv(sb->sock, rp, sizeof *rp, NULL, NULL);
+	while (n > 0 && gph_trace_take(rp));
 	if (n <= 0)
 		return gph_fail(e, n < 0 ? errno : EPIPE, "the sandbox process is gone; `reset` starts a new one",
 				"waiting for the sandbox process");
@@ -107,7 +111,10 @@ int gph_sandbox_start(struct gph_sandbox *sb, const struct gph_sandbox_opts *o, 
 	sb->holder = pid;
 	/* The holder moves itself into the cgroup (when there is one) first thing and replies (B20). */
 	struct hrep rp;
-	ssize_t got = gph_msg_recv(sb->sock, &rp, sizeof rp, NULL, NULL);
+	ssize_t got;
+	do
+		got = gph_msg_recv(sb->sock, &rp, sizeof rp, NULL, NULL);
+	while (got > 0 && gph_trace_take(&rp));
 	if (got <= 0) {
 		gph_fail(e, got < 0 ? errno : EPIPE, NULL, "waiting for the sandbox process to enter its cgroup");
 		goto fail;
@@ -501,6 +508,17 @@ static int apply(struct gph_sandbox *sb, const struct gph_step *st, struct gph_e
 	}
 	log_step(sb, st, extra);
 	return 0;
+}
+
+int gph_sandbox_trace(struct gph_sandbox *sb, bool on, struct gph_err *e)
+{
+	struct hrep rp;
+	if (sb->holder <= 0)
+		return 0; /* the next sandbox inherits the setting when it is forked */
+	memset(&req, 0, sizeof req);
+	req.op = HREQ_TRACE;
+	req.step.on = on;
+	return gph_holder_call(sb, &req, &rp, NULL, 0, e);
 }
 
 void gph_sandbox_mark_failed(struct gph_sandbox *sb, const char *text)

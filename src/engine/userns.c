@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "gph/fault.h"
+#include "gph/sys.h"
 #include "internal.h"
 
 /* The first "NAME:START:COUNT" line of file for name or uid, as "0 START COUNT\n". */
@@ -40,12 +41,8 @@ static int write_file(pid_t pid, const char *name, const char *text, struct gph_
 {
 	char path[64];
 	snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, name);
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return gph_fail(e, errno, NULL, "open(\"%s\")", path);
-	ssize_t n = write(fd, text, strlen(text));
+	ssize_t n = gph_write_file(path, text);
 	int err = errno;
-	close(fd);
 	if (n != (ssize_t)strlen(text)) {
 		const char *hint = NULL;
 		if (err == EPERM && geteuid() != 0)
