@@ -237,6 +237,26 @@ const struct gph_cmd_def gph_cmds[] = {
 	 "Killing the sandbox process drops the last reference to its namespaces, so the kernel destroys\n"
 	 "them (and the mounts and veth inside). The cgroup is emptied and removed with rmdir(2).",
 	 "namespaces(7), cgroups(7)", NULL, false, false},
+	{"trace", "trace on|off", "print every operation the next steps perform, as they perform it",
+	 "While on, each step prints the operations it performs, as it performs them, strace-like:\n"
+	 "  [sandbox] unshare(CLONE_NEWUTS) = 0\n"
+	 "  [sandbox] mount(\"proc\", \"/proc\", \"proc\", MS_NOSUID|MS_NODEV|MS_NOEXEC, NULL) = 0\n"
+	 "  [runtime] write(\"/proc/4242/uid_map\", \"0 1000 1\\n\") = 9\n"
+	 "  [exec] execve(\"/bin/sh\", [\"sh\"], [4 vars]) = 0\n"
+	 "The tag names the process that made the call: the runtime (this shell), the sandbox process, or\n"
+	 "the child that becomes your command. Netlink requests and nftables rules are shown as readable\n"
+	 "lines (RTM_NEWLINK ..., nft: add rule ...). `gophernetes run --trace` prints the same.",
+	 "Each of the engine's system calls goes through a small wrapper (src/engine/trace_sys.c) that makes\n"
+	 "the call and then, only when the trace is on, renders a line from the arguments it passed and the\n"
+	 "result the kernel returned: flags are decoded from their bits (CLONE_NEW*, MS_*, MNT_*), a failure\n"
+	 "shows as `= -1 EPERM (Operation not permitted)`. Nothing is canned: what you read is what was\n"
+	 "called. The sandbox process and the exec child are other processes: they send each line over\n"
+	 "the sandbox's SOCK_SEQPACKET socket, and this shell prints it as it arrives, in order with its own.\n"
+	 "An execve that succeeds never returns, so its result is filled in when the sandbox process sees\n"
+	 "the close-on-exec pipe close. Off, each wrapper costs one branch.\n"
+	 "When a step fails, the engine also checks the failed call's documented preconditions against the\n"
+	 "live state (/proc/self/mountinfo, /proc/PID/setgroups, ...) and names the one that is broken.",
+	 "strace(1), syscalls(2), errno(3)", onoff_words, false, false},
 	{"help", "help [CMD]", "list commands, or describe one", "", "", "", NULL, false, false},
 	{"explain", "explain CMD", "which system calls a step makes, in what order, and why", "", "", "",
 	 NULL, false, false},

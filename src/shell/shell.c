@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include "gph/parse.h"
 #include "gph/step.h"
+#include "gph/trace.h"
 #include "shell.h"
 
 volatile sig_atomic_t shell_stop_signal;
@@ -77,6 +78,7 @@ int shell_init(struct shell *sh, const char *rootfs, FILE *out, enum shell_io io
 
 void shell_fini(struct shell *sh)
 {
+	gph_trace_start(NULL); /* out may be closed next; the next shell starts with the trace off */
 	if (!sh->started)
 		return;
 	sh->sb.log = sh->out;
@@ -367,6 +369,20 @@ static enum shell_rc cmd_explain(struct call *c)
 	return SHELL_OK;
 }
 
+/* `trace on|off`: the engine prints every operation of the following steps to out (gph/trace.h). */
+static enum shell_rc cmd_trace(struct call *c)
+{
+	struct gph_err e = {0};
+	if (c->argc != 2 || (strcmp(c->argv[1], "on") && strcmp(c->argv[1], "off")))
+		return usage(c, gph_cmd_find("trace"));
+	bool on = !strcmp(c->argv[1], "on");
+	gph_trace_start(on ? c->sh->out : NULL);
+	if (c->sh->started && gph_sandbox_trace(&c->sh->sb, on, &e) < 0)
+		return fail_with(c, &e);
+	fprintf(c->sh->out, "trace %s\n", on ? "on: each operation is printed as it is performed" : "off");
+	return SHELL_OK;
+}
+
 static enum shell_rc cmd_quit(struct call *c)
 {
 	if (c->argc != 1)
@@ -380,7 +396,7 @@ static const struct {
 	enum shell_rc (*run)(struct call *c);
 } handlers[] = {
 	{"show", cmd_show}, {"exec", cmd_exec},	      {"reset", cmd_reset}, {"help", cmd_help},
-	{"explain", cmd_explain}, {"quit", cmd_quit}, {"exit", cmd_quit},
+	{"explain", cmd_explain}, {"quit", cmd_quit}, {"exit", cmd_quit}, {"trace", cmd_trace},
 };
 
 static enum shell_rc dispatch(struct call *c)
