@@ -9,6 +9,8 @@ struct gph_err {
 	int errnum;      /* errno of the failing call, 0 when the failure is not a system call's */
 	char msg[1024];  /* "pivot_root(\"/srv/rootfs\", \".\")": what failed, with its arguments */
 	char hint[512];  /* what to do about it; may be empty */
+	char why[512];   /* the failed call's documented precondition found broken in the live state, with
+	                  * the man page (src/engine/diagnose*.c); may be empty */
 };
 
 /* Fill *e and return -1, so a failing call site is one line:
@@ -19,7 +21,7 @@ int gph_fail(struct gph_err *e, int errnum, const char *hint, const char *fmt, .
 void gph_err_wrap(struct gph_err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Set the hint only if none was given yet. */
 void gph_err_hint(struct gph_err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* "gophernetes: <msg>: <strerror>\n  hint: <hint>\n" */
+/* "gophernetes: <msg>: <strerror>\n  why: <why>\n  hint: <hint>\n" */
 void gph_err_print(const struct gph_err *e, FILE *f, const char *prog);
 void gph_err_clear(struct gph_err *e);
 

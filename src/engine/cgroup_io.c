@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "cgroup_priv.h"
+#include "gph/diagnose.h"
 #include "gph/trace.h"
 
 int gph_cgi_path(char *out, size_t size, struct gph_err *e, const char *fmt, ...)
@@ -93,8 +94,12 @@ int gph_cgi_write(const char *path, const char *val, const char *hint, struct gp
 	size_t n = strlen(val);
 	ssize_t w;
 	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return gph_fail(e, errno, hint, "open(\"%s\", O_WRONLY)", path);
+	if (fd < 0) {
+		int err = errno;
+		gph_fail(e, err, hint, "open(\"%s\", O_WRONLY)", path);
+		gph_diagnose_cgroup_write(path, val, err, e);
+		return -1;
+	}
 	do
 		w = write(fd, val, n);
 	while (w < 0 && errno == EINTR);
@@ -105,7 +110,9 @@ int gph_cgi_write(const char *path, const char *val, const char *hint, struct gp
 	if (w < 0) {
 		int err = errno;
 		close(fd);
-		return gph_fail(e, err, hint, "write(\"%s\", \"%s\")", path, val);
+		gph_fail(e, err, hint, "write(\"%s\", \"%s\")", path, val);
+		gph_diagnose_cgroup_write(path, val, err, e);
+		return -1;
 	}
 	if ((size_t)w != n) {
 		close(fd);

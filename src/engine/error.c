@@ -13,6 +13,7 @@ int gph_fail(struct gph_err *e, int errnum, const char *hint, const char *fmt, .
 	vsnprintf(e->msg, sizeof e->msg, fmt, ap);
 	va_end(ap);
 	snprintf(e->hint, sizeof e->hint, "%s", hint ? hint : "");
+	e->why[0] = '\0';
 	return -1;
 }
 
@@ -47,6 +48,8 @@ void gph_err_print(const struct gph_err *e, FILE *f, const char *prog)
 		fprintf(f, "%s%s%s: %s\n", prog ? prog : "", prog ? ": " : "", e->msg, strerror(e->errnum));
 	else
 		fprintf(f, "%s%s%s\n", prog ? prog : "", prog ? ": " : "", e->msg);
+	if (e->why[0])
+		fprintf(f, "  why: %s\n", e->why);
 	if (e->hint[0])
 		fprintf(f, "  hint: %s\n", e->hint);
 }

@@ -12,6 +12,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 #include "gph/sys.h"
+#include "gph/diagnose.h"
 #include "internal.h"
 
 #define PROC_FLAGS (MS_NOSUID | MS_NODEV | MS_NOEXEC)
@@ -19,21 +20,32 @@
 static int need_dir(const char *what, const char *path, struct gph_err *e)
 {
 	struct stat st;
-	if (stat(path, &st) < 0)
-		return gph_fail(e, errno,
+	if (stat(path, &st) < 0) {
+		int err = errno;
+		gph_fail(e, err,
 				errno == ENOENT ? "the mount point must exist in the sandbox's root: create it in the "
 						  "root filesystem (e.g. mkdir rootfs/proc)"
 						: NULL,
 				"mount %s: stat(\"%s\")", what, path);
-	if (!S_ISDIR(st.st_mode))
-		return gph_fail(e, ENOTDIR, NULL, "mount %s: %s", what, path);
+		gph_diagnose_mount(what, path, err, gph_holder_userns, gph_holder_ns & CLONE_NEWNET, e);
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		gph_fail(e, ENOTDIR, NULL, "mount %s: %s", what, path);
+		gph_diagnose_mount(what, path, ENOTDIR, gph_holder_userns, gph_holder_ns & CLONE_NEWNET, e);
+		return -1;
+	}
 	return 0;
 }
 
 static int mount_proc(const char *path, struct gph_err *e)
 {
-	if (gph_mount("proc", path, "proc", PROC_FLAGS, NULL) < 0)
-		return gph_fail(e, errno, NULL, "mount(\"proc\", \"%s\", \"proc\", MS_NOSUID|MS_NODEV|MS_NOEXEC)", path);
+	if (gph_mount("proc", path, "proc", PROC_FLAGS, NULL) < 0) {
+		int err = errno;
+		gph_fail(e, err, NULL, "mount(\"proc\", \"%s\", \"proc\", MS_NOSUID|MS_NODEV|MS_NOEXEC)", path);
+		gph_diagnose_mount("proc", path, err, gph_holder_userns, gph_holder_ns & CLONE_NEWNET, e);
+		return -1;
+	}
 	return 0;
 }
 
@@ -128,12 +140,15 @@ int gph_inside_mount(enum gph_mount_what what, const char *path, struct gph_err 
 			 * namespace already mounted it there, which is exactly this step's result */
 			if (errno == EBUSY && gph_holder_userns)
 				return 0;
-			return gph_fail(e, errno,
-					errno == EPERM && gph_holder_userns
-						? "in a user namespace sysfs needs `ns net` (applied with or after `ns user`) "
-						  "and a full sysfs already visible, as pivot_root leaves one at /sys"
-						: NULL,
-					"mount(\"sysfs\", \"%s\", \"sysfs\", MS_RDONLY|MS_NOSUID|MS_NODEV|MS_NOEXEC)", path);
+			int err = errno;
+			gph_fail(e, err,
+				 err == EPERM && gph_holder_userns
+					 ? "in a user namespace sysfs needs `ns net` (applied with or after `ns user`) "
+					   "and a full sysfs already visible, as pivot_root leaves one at /sys"
+					 : NULL,
+				 "mount(\"sysfs\", \"%s\", \"sysfs\", MS_RDONLY|MS_NOSUID|MS_NODEV|MS_NOEXEC)", path);
+			gph_diagnose_mount("sysfs", path, err, gph_holder_userns, gph_holder_ns & CLONE_NEWNET, e);
+			return -1;
 		}
 		return 0;
 	case GPH_MOUNT_DEV:

@@ -13,6 +13,7 @@
 #include "gph/net.h"
 #include "gph/trace.h"
 #include "gph/sys.h"
+#include "gph/diagnose.h"
 #include "internal.h"
 
 static const char *unshare_hint(int err)
@@ -32,8 +33,12 @@ static int do_ns(int flags, struct gph_err *e)
 {
 	char names[64];
 	gph_ns_flags_str(flags, names, sizeof names);
-	if (flags && gph_unshare(flags) < 0)
-		return gph_fail(e, errno, unshare_hint(errno), "unshare(%s)", names);
+	if (flags && gph_unshare(flags) < 0) {
+		int err = errno;
+		gph_fail(e, err, unshare_hint(err), "unshare(%s)", names);
+		gph_diagnose_unshare(flags, err, e);
+		return -1;
+	}
 	gph_holder_ns |= flags;
 	if (flags & CLONE_NEWNS) {
 		/* The copy's mounts may still be in a shared peer group with the host's (systemd makes /
@@ -124,8 +129,11 @@ int gph_inside_pivot_root(const char *dir, struct gph_err *e)
 	close(fd);
 	/* pivot_root(".", "."): the old root ends up stacked on top of the new one at ".", where a lazy
 	 * unmount detaches it; no directory for the old root is needed inside the rootfs. */
-	if (gph_pivot_root(".", ".") < 0)
-		return gph_fail(e, errno, pivot_hint(errno), "pivot_root(\".\", \".\") in %s", dir);
+	if (gph_pivot_root(".", ".") < 0) {
+		gph_fail(e, errno, pivot_hint(errno), "pivot_root(\".\", \".\") in %s", dir);
+		gph_diagnose_pivot_root(dir, e); /* the root is now the namespace's: dir is as mountinfo shows it */
+		return -1;
+	}
 	if (gph_umount2(".", MNT_DETACH) < 0)
 		return gph_fail(e, errno, NULL, "umount2(\".\", MNT_DETACH) of the old root");
 	if (gph_chdir("/") < 0)
@@ -172,8 +180,12 @@ int gph_inside_step(const struct gph_step *st, char *note, size_t note_len, stru
 			return do_ns(CLONE_NEWUSER, e);
 		return do_ns(st->ns_flags & ~CLONE_NEWPID, e);
 	case GPH_STEP_HOSTNAME:
-		if (gph_sethostname(st->hostname, strlen(st->hostname)) < 0)
-			return gph_fail(e, errno, NULL, "sethostname(\"%s\")", st->hostname);
+		if (gph_sethostname(st->hostname, strlen(st->hostname)) < 0) {
+			int err = errno;
+			gph_fail(e, err, NULL, "sethostname(\"%s\")", st->hostname);
+			gph_diagnose_hostname(st->hostname, err, gph_holder_ns & CLONE_NEWUTS, e);
+			return -1;
+		}
 		return 0;
 	case GPH_STEP_CHROOT:
 	case GPH_STEP_PIVOT_ROOT: {

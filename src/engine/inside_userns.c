@@ -22,6 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "gph/sys.h"
+#include "gph/diagnose.h"
 #include "internal.h"
 
 /* glibc 2.36 has wrappers, older ones do not: the raw calls work everywhere since Linux 5.2. */
@@ -85,13 +86,16 @@ int gph_inside_userns_mount_proc(const char *path, struct gph_err *e)
 		;
 	if (n != (ssize_t)sizeof err)
 		err = EPIPE;
-	if (err)
-		return gph_fail(e, err,
+	if (err) {
+		gph_fail(e, err,
 				err == EPERM ? "in a user namespace proc can be mounted only while a full proc is visible: "
 					       "mount it right after pivot_root (which keeps one at /proc), not after "
 					       "unmounting or covering it"
 					     : NULL,
 				"mount(\"proc\", \"%s\", \"proc\", MS_NOSUID|MS_NODEV|MS_NOEXEC) in a new PID namespace", path);
+		gph_diagnose_mount("proc", path, err, true, gph_holder_ns & CLONE_NEWNET, e);
+		return -1;
+	}
 	return 0;
 }
 

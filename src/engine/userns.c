@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include "gph/fault.h"
 #include "gph/sys.h"
+#include "gph/diagnose.h"
 #include "internal.h"
 
 /* The first "NAME:START:COUNT" line of file for name or uid, as "0 START COUNT\n". */
@@ -57,7 +58,10 @@ static int write_file(pid_t pid, const char *name, const char *text, struct gph_
 		for (char *p = shown; *p; p++)
 			if (*p == '\n')
 				*p = p[1] ? ';' : '\0';
-		return gph_fail(e, n < 0 ? err : EIO, hint, "write(\"%s\", \"%s\")", path, shown);
+		gph_fail(e, n < 0 ? err : EIO, hint, "write(\"%s\", \"%s\")", path, shown);
+		if (strcmp(name, "setgroups") != 0)
+			gph_diagnose_idmap(pid, name, text, e);
+		return -1;
 	}
 	return 0;
 }
