@@ -1,5 +1,6 @@
 /* The container's veth pair: pick a free /30 and a host end name, create the pair with the peer
  * born inside the container's network namespace, configure both ends, delete it again. */
+#include "gph/diagnose.h"
 #include "gph/bridge.h"
 #include "gph/net.h"
 #include <arpa/inet.h>
@@ -236,16 +237,20 @@ static int make_pair(struct nl_sock *sk, struct gph_veth *v, const char *id, pid
 			return gph_fail(e, EEXIST, "the container's namespace has a link of that name already; pick another name",
 					"rtnl_link_veth_add(\"%s\", peer \"%s\" in the netns of pid %d)", name, v->ctr_if, (int)pid);
 		}
-		return gph_net_fail(e, r, r == -NLE_OBJ_NOTFOUND ? "is the process still running?" :
-				    "creating links needs CAP_NET_ADMIN and a kernel with veth (CONFIG_VETH)",
-				    "rtnl_link_veth_add(\"%s\", peer \"%s\" in the netns of pid %d)", name, v->ctr_if, (int)pid);
+		gph_net_fail(e, r, r == -NLE_OBJ_NOTFOUND ? "is the process still running?" :
+			     "creating links needs CAP_NET_ADMIN and a kernel with veth (CONFIG_VETH)",
+			     "rtnl_link_veth_add(\"%s\", peer \"%s\" in the netns of pid %d)", name, v->ctr_if, (int)pid);
+		gph_diagnose_link(name, e->errnum, e);
+		return -1;
 	}
 	if (!tried[0][0])
 		return gph_fail(e, EINVAL, "ids are made of letters, digits, '-', '_' and '.'",
 				"veth host name from id \"%s\"", id);
-	return gph_fail(e, EEXIST, "another link uses the name; remove it if it is stale, or use another id",
-			"veth host name for id \"%s\": %s%s%s exist%s already", id, tried[0],
-			tried[1][0] ? " and " : "", tried[1], tried[1][0] ? "" : "s");
+	gph_fail(e, EEXIST, "another link uses the name; remove it if it is stale, or use another id",
+		 "veth host name for id \"%s\": %s%s%s exist%s already", id, tried[0],
+		 tried[1][0] ? " and " : "", tried[1], tried[1][0] ? "" : "s");
+	gph_diagnose_link(tried[0], EEXIST, e);
+	return -1;
 }
 
 int gph_net_veth_create(struct gph_veth *v, const char *id, pid_t pid, struct gph_err *e)
