@@ -32,7 +32,7 @@ UNIT_OBJ   := $(UNIT_SRC:%.c=$(BUILD)/%.o)
 SHELL_LIB_OBJ := $(filter-out $(BUILD)/src/shell/main.o,$(SHELL_OBJ))
 
 .PHONY: all shell check unit integration lessons soak soak-short asan-check deps test-deps bench bench-deps clean distclean
-all: deps gophernetes gophernetes-shell rootfs/bin/busybox
+all: deps gophernetes gophernetes-shell rootfs/bin/busybox rootfs/bin/escape-chroot
 
 shell: all
 	./gophernetes-shell --rootfs ./rootfs
@@ -80,6 +80,15 @@ gophernetes gophernetes-shell: %: build/%
 rootfs/bin/busybox: scripts/mkrootfs.sh | deps
 	scripts/mkrootfs.sh rootfs
 
+# Lesson 11's chroot breakout, static (the rootfs has no libc), installed into ./rootfs. A rebuilt
+# rootfs (a newer busybox) gets it again.
+$(BUILD)/escape-chroot: lessons/tools/escape-chroot.c
+	@mkdir -p $(BUILD)
+	$(CC) -std=gnu11 -Wall -Wextra -Werror -O2 -static -o $@ $<
+
+rootfs/bin/escape-chroot: $(BUILD)/escape-chroot rootfs/bin/busybox
+	install -m 0755 $< $@
+
 $(BUILD)/unit-tests: $(UNIT_OBJ) $(SHELL_LIB_OBJ) $(BUILD)/libgph.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(NL_LIBS) $(NL_TEST_LIBS) -lreadline $(CHECK_LIBS)
 
@@ -113,7 +122,7 @@ unit: $(BUILD)/unit-tests
 integration: $(BINS) rootfs/bin/busybox test-deps $(BUILD)/probe $(BUILD)/escape $(BUILD)/escape32
 	GPH_BIN=$(BUILD) tests/integration/run-all.sh
 
-lessons: $(BINS) rootfs/bin/busybox
+lessons: $(BINS) rootfs/bin/busybox rootfs/bin/escape-chroot
 	$(BUILD)/gophernetes-shell --rootfs ./rootfs --replay lessons/*.lesson
 
 # Soak (tests/soak/soak.sh): 1000 sequential and 200 parallel bridged containers with memory

@@ -85,7 +85,8 @@ const struct gph_cmd_def gph_cmds[] = {
 	 "               PID namespace\n"
 	 "  sys [PATH]   a read-only sysfs (default /sys)\n"
 	 "  dev [PATH]   a small tmpfs /dev: null zero full random urandom tty, a new devpts instance at\n"
-	 "               /dev/pts with /dev/ptmx, /dev/shm, and fd, stdin, stdout, stderr links\n"
+	 "               /dev/pts with /dev/ptmx, /dev/shm, /dev/mqueue (with `ns ipc`), and fd, stdin,\n"
+	 "               stdout, stderr links\n"
 	 "  tmpfs PATH   an empty tmpfs\n"
 	 "PATH is inside the sandbox's root and must exist.",
 	 "mount(2) with flags MS_NOSUID|MS_NODEV|MS_NOEXEC for proc and sys (plus MS_RDONLY for sys).\n"

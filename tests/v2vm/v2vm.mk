@@ -26,5 +26,5 @@ v2vm-deps:
 
 # The programs of $(BUILD) go into the VM (so `make BUILD=build-asan SAN=... check-v2` runs the
 # sanitizer build there).
-check-v2: v2vm-deps test-deps $(BUILD)/gophernetes $(BUILD)/gophernetes-shell $(BUILD)/probe $(BUILD)/escape $(BUILD)/escape32 rootfs/bin/busybox
+check-v2: v2vm-deps test-deps $(BUILD)/gophernetes $(BUILD)/gophernetes-shell $(BUILD)/probe $(BUILD)/escape $(BUILD)/escape32 rootfs/bin/busybox rootfs/bin/escape-chroot
 	tests/v2vm/run.sh --bin $(BUILD) --out $(V2VM_DIR)
