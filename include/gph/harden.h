@@ -39,7 +39,8 @@ struct gph_caps {
 
 /* Bounding, effective and permitted = the default set; inheritable and ambient empty. */
 void gph_caps_default(struct gph_caps *c);
-/* Every capability this kernel knows in bounding, effective and permitted (--privileged). */
+/* Every capability this process still holds in its bounding set, in bounding, effective and permitted
+ * (a new shell sandbox). gph_caps_default is limited the same way. */
 void gph_caps_all(struct gph_caps *c);
 /* Every capability this kernel knows, as a mask (from /proc/sys/kernel/cap_last_cap via libcap). */
 uint64_t gph_caps_known(void);

@@ -37,16 +37,27 @@ uint64_t gph_caps_known(void)
 	return GPH_CAP_BIT(n) - 1;
 }
 
+/* What this process can still hand on: a runtime started with a reduced bounding set (a container,
+ * systemd's CapabilityBoundingSet=) cannot give its commands more, and asking would fail in capset. */
+static uint64_t own_bounding(void)
+{
+	uint64_t known = gph_caps_known(), own = 0;
+	for (int v = 0; v < 64; v++)
+		if ((known & GPH_CAP_BIT(v)) && cap_get_bound((cap_value_t)v) == 1)
+			own |= GPH_CAP_BIT(v);
+	return own;
+}
+
 void gph_caps_default(struct gph_caps *c)
 {
 	memset(c, 0, sizeof *c);
-	c->bounding = c->effective = c->permitted = GPH_CAPS_DEFAULT & gph_caps_known();
+	c->bounding = c->effective = c->permitted = GPH_CAPS_DEFAULT & own_bounding();
 }
 
 void gph_caps_all(struct gph_caps *c)
 {
 	memset(c, 0, sizeof *c);
-	c->bounding = c->effective = c->permitted = gph_caps_known();
+	c->bounding = c->effective = c->permitted = own_bounding();
 }
 
 int gph_caps_parse_name(const char *name)
