@@ -163,7 +163,7 @@ static void run_init(char **argv, char **env, int errpipe)
 
 /* Masked and read-only /proc and /sys paths, on the procfs and sysfs this command sees (in its own
  * mount namespace, after /proc was remounted for its PID namespace). */
-static int apply_masks(const struct hreq *rq, struct gph_err *e)
+int gph_exec_apply_masks(const struct hreq *rq, struct gph_err *e)
 {
 	struct statfs sf;
 	struct stat st;
@@ -187,7 +187,7 @@ void gph_exec_child(int sock, const struct hreq *rq, const int *fds, int nfds, i
 	reset_signals();
 	if (rq->new_pidns && (gph_fault_point("exec.proc", &e) < 0 || gph_inside_refresh_proc(rq->userns, &e) < 0))
 		fail(errpipe, 125, &e);
-	if (rq->masks && (gph_fault_point("exec.masks", &e) < 0 || apply_masks(rq, &e) < 0))
+	if (rq->masks && (gph_fault_point("exec.masks", &e) < 0 || gph_exec_apply_masks(rq, &e) < 0))
 		fail(errpipe, 125, &e);
 	/* Undo the holder's OOM immunity: the command must be killable. In a user namespace the holder's
 	 * id change made it non-dumpable, which hands its /proc files to host root; execve is about to make

@@ -28,7 +28,7 @@ static void reply(int sock, const int *fds, int nfds)
 		_exit(1); /* the runtime is gone: nothing left to serve */
 }
 
-static pid_t clone3_fork(unsigned long long flags)
+pid_t gph_clone3_fork(unsigned long long flags)
 {
 	/* clone3 with no stack behaves like fork(2), plus the namespace flags; glibc has no wrapper. */
 	struct clone_args ca;
@@ -65,7 +65,7 @@ static void do_exec(int sock, const int *fds, int nfds)
 		reply(sock, NULL, 0);
 		return;
 	}
-	pid_t pid = clone3_fork(flags);
+	pid_t pid = gph_clone3_fork(flags);
 	if (pid < 0) {
 		rep.rc = gph_fail(&rep.err, errno,
 				  errno == ENOSYS ? "clone3 needs Linux 5.3 or later" : NULL,
@@ -238,6 +238,10 @@ void gph_holder_main(int sock, struct gph_cgroup *cg)
 			break;
 		case HREQ_PRIV_PROBE:
 			do_priv_probe();
+			reply(sock, NULL, 0);
+			break;
+		case HREQ_SCORE_PROBE:
+			gph_holder_score_probe(&req, &rep);
 			reply(sock, NULL, 0);
 			break;
 		case HREQ_EXEC:
