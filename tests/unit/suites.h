@@ -10,4 +10,5 @@ Suite *suite_limits(void);  /* tests/unit/test_limits.c: CPUs, counts, CPU lists
 Suite *suite_bridge(void);  /* tests/unit/test_bridge.c: CIDR, IPAM, bridge + NAT in private namespaces */
 Suite *suite_harden(void);  /* tests/unit/test_harden.c: capabilities, seccomp (both x86 ABIs), masked paths */
 Suite *suite_step(void);    /* tests/unit/test_step.c: command table, step parsing */
+Suite *suite_picture(void); /* tests/unit/test_picture.c: usage bars, colour, JSON escaping */
 #endif
