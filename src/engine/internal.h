@@ -123,6 +123,9 @@ void gph_sandbox_priv_request(const struct gph_sandbox *sb, struct hreq *rq);
 int gph_sandbox_priv_seccomp(const struct gph_sandbox *sb, struct hreq *rq, struct gph_err *e);
 /* fork(2) with namespace flags (clone3, falling back to clone): how exec and the probes start. */
 pid_t gph_clone3_fork(unsigned long long flags);
+/* In an exec child's (or probe's) own copy of the mount namespace: stop propagation to the
+ * sandbox's (and, without `ns mnt`, the host's) mounts before changing any. */
+int gph_exec_private_mounts(struct gph_err *e);
 /* The masked and read-only /proc and /sys paths in an exec child's own mount namespace. */
 int gph_exec_apply_masks(const struct hreq *rq, struct gph_err *e);
 /* `score`: start the probe as an exec'd command would be started, fill rep->probe (score_probe.c). */

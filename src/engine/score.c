@@ -96,9 +96,12 @@ static void j_mounts(const struct ctx *c, struct verdict *o)
 {
 	const struct gph_probe_facts *f = c->f;
 	bool same_root = f->root_dev == c->host_root_dev && f->root_ino == c->host_root_ino;
-	if (shared(c, NS_MNT)) {
+	/* The probe, like each exec'd command after `ns pid`, has a private copy of the sandbox's mount
+	 * namespace; what counts is whether the sandbox's own is the host's. */
+	if (shared(c, NS_MNT) || !c->v->ns[NS_MNT].isolated) {
 		o->step = "ns mnt";
-		snprintf(o->why, sizeof o->why, "same mount namespace as the host (mnt:[%llu])", f->ns_ino[NS_MNT]);
+		snprintf(o->why, sizeof o->why, "the sandbox's mount namespace is the host's (%s)%s", c->v->ns[NS_MNT].sbx,
+			 shared(c, NS_MNT) ? "" : "; each exec gets only a private copy of it, host mounts and all");
 	} else if (same_root || c->v->host_root_reachable) {
 		o->step = "pivot_root";
 		snprintf(o->why, sizeof o->why, "%s", same_root ? "its / is the host's /"

@@ -112,7 +112,9 @@ static void probe_child(const struct hreq *rq, int p)
 	memset(&e, 0, sizeof e);
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	int rc = 0;
-	if (rq->new_pidns)
+	if (rq->new_pidns || rq->masks)
+		rc = gph_exec_private_mounts(&e);
+	if (rc == 0 && rq->new_pidns)
 		rc = gph_inside_refresh_proc(rq->userns, &e);
 	if (rc == 0 && rq->masks)
 		rc = gph_exec_apply_masks(rq, &e);
