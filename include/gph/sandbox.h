@@ -116,6 +116,10 @@ int gph_sandbox_exec(struct gph_sandbox *sb, const struct gph_exec_opts *x,
 void gph_exec_oom_message(const struct gph_sandbox *sb, const struct gph_exec_result *r, char *buf, size_t len);
 /* Print what the kernel shows for the sandbox: what is "ns", "mounts", "cgroup", "net", "caps", "all". */
 int gph_sandbox_show(struct gph_sandbox *sb, const char *what, FILE *out, struct gph_err *e);
+/* The isolation scorecard: a probe started inside as exec starts commands reports its namespaces,
+ * root, /proc, capabilities and seccomp state; compared with the host's (this process's) and the
+ * cgroup files, one ✓/✗ line per probe (plus the evidence when why), then "score: N of M green". */
+int gph_sandbox_score(struct gph_sandbox *sb, bool why, FILE *out, struct gph_err *e);
 /* Tear everything down: processes, cgroup, host veth end, state. Safe to call twice. */
 void gph_sandbox_destroy(struct gph_sandbox *sb);
 

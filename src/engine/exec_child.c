@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <linux/magic.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -191,7 +192,7 @@ static void run_init(char **argv, char **env, int errpipe)
 
 /* Masked and read-only /proc and /sys paths, on the procfs and sysfs this command sees (in its own
  * mount namespace, after /proc was remounted for its PID namespace). */
-static int apply_masks(const struct hreq *rq, struct gph_err *e)
+int gph_exec_apply_masks(const struct hreq *rq, struct gph_err *e)
 {
 	struct statfs sf;
 	struct stat st;
@@ -207,15 +208,28 @@ static int apply_masks(const struct hreq *rq, struct gph_err *e)
 	return gph_paths_apply(&w, NULL, 0, e);
 }
 
+/* The exec child's mount namespace is a fresh copy of the sandbox's. Without `ns mnt` that is a copy
+ * of the host's, whose mounts may be shared (systemd makes / shared): replacing /proc there would
+ * detach the host's /proc too. So the copy stops propagating first; with `ns mnt` the sandbox made
+ * / private already and this changes nothing. */
+int gph_exec_private_mounts(struct gph_err *e)
+{
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return gph_fail(e, errno, NULL, "mount(NULL, \"/\", NULL, MS_REC|MS_PRIVATE, NULL) in the command's own mount namespace");
+	return 0;
+}
+
 void gph_exec_child(int sock, const struct hreq *rq, const int *fds, int nfds, int errpipe)
 {
 	struct gph_err e;
 	memset(&e, 0, sizeof e);
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	reset_signals();
+	if ((rq->new_pidns || rq->masks) && gph_exec_private_mounts(&e) < 0)
+		fail(errpipe, 125, &e);
 	if (rq->new_pidns && (gph_fault_point("exec.proc", &e) < 0 || gph_inside_refresh_proc(rq->userns, &e) < 0))
 		fail(errpipe, 125, &e);
-	if (rq->masks && (gph_fault_point("exec.masks", &e) < 0 || apply_masks(rq, &e) < 0))
+	if (rq->masks && (gph_fault_point("exec.masks", &e) < 0 || gph_exec_apply_masks(rq, &e) < 0))
 		fail(errpipe, 125, &e);
 	/* Undo the holder's OOM immunity: the command must be killable. In a user namespace the holder's
 	 * id change made it non-dumpable, which hands its /proc files to host root; execve is about to make

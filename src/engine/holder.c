@@ -233,6 +233,10 @@ void gph_holder_main(int sock, struct gph_cgroup *cg)
 			do_priv_probe();
 			reply(sock, NULL, 0);
 			break;
+		case HREQ_SCORE_PROBE:
+			gph_holder_score_probe(&req, &rep);
+			reply(sock, NULL, 0);
+			break;
 		case HREQ_EXEC:
 			do_exec(sock, fds, nfds);
 			break;

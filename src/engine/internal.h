@@ -9,9 +9,10 @@
 #include "gph/net.h"
 #include "gph/sandbox.h"
 #include "gph/step.h"
+#include "gph/sys.h" /* gph_clone_fork: how exec and the probes start */
 
 /* Requests from the runtime to the holder, one SOCK_SEQPACKET message each. */
-enum hreq_op { HREQ_STEP, HREQ_NET_INSIDE, HREQ_EXEC, HREQ_INFO, HREQ_BECOME_ROOT, HREQ_PRIV_PROBE, HREQ_TRACE };
+enum hreq_op { HREQ_STEP, HREQ_NET_INSIDE, HREQ_EXEC, HREQ_INFO, HREQ_BECOME_ROOT, HREQ_PRIV_PROBE, HREQ_TRACE, HREQ_SCORE_PROBE };
 
 #define HREQ_ARGBUF 32768
 struct hreq {
@@ -41,6 +42,22 @@ struct hreq {
 	char args[HREQ_ARGBUF];     /* argv then env, each NUL-terminated */
 };
 
+/* What the `score` probe found about itself, from inside (score_probe.c): a child of the holder set
+ * up as an exec'd command is. The runtime compares it with its own view (score.c). */
+struct gph_probe_facts {
+	unsigned long long ns_ino[8], ns_dev[8]; /* per gph_view_ns_kinds: stat of <host /proc>/self/ns/KIND */
+	unsigned long long root_dev, root_ino;   /* stat("/") */
+	bool proc_is_procfs;                      /* /proc inside is a procfs */
+	bool proc_foreign;                        /* ...of another PID namespace: its "self" is not getpid() */
+	int proc_pids;                            /* numeric entries in /proc inside */
+	bool proc_sys_present, proc_sys_ro;       /* /proc/sys, and mounted read-only */
+	unsigned long long cap_eff, cap_prm, cap_bnd;
+	int seccomp;                              /* Seccomp: 0 off, 1 strict, 2 filter */
+	bool nnp;
+	unsigned euid;
+	int pid_inside;                           /* getpid() inside */
+};
+
 /* Messages from the holder (and, for HREP_PTY, from the exec child). */
 enum hrep_kind { HREP_DONE, HREP_STARTED, HREP_PTY, HREP_EXITED, HREP_TRACE };
 /* What an exec child reports through its close-on-exec pipe when it never reached execve. */
@@ -57,6 +74,7 @@ struct hrep {
 	int exec_errno;             /* HREP_STARTED: execve's errno when the command never ran */
 	int wstatus;                /* HREP_EXITED */
 	bool pty_inside;            /* HREP_PTY: an fd is attached (the container's own pty master) */
+	struct gph_probe_facts probe; /* HREQ_SCORE_PROBE */
 	char info[8192];            /* HREQ_INFO: "hostname\n" + network description; HREQ_STEP: a note;
 	                             * HREQ_PRIV_PROBE: the probe's decoded capability sets */
 };
@@ -115,6 +133,13 @@ int gph_sandbox_apply_priv(struct gph_sandbox *sb, const struct gph_step *st, ch
 void gph_sandbox_priv_request(const struct gph_sandbox *sb, struct hreq *rq);
 /* Compile (or load from the cache) the seccomp program when the sandbox asks for one. */
 int gph_sandbox_priv_seccomp(const struct gph_sandbox *sb, struct hreq *rq, struct gph_err *e);
+/* In an exec child's (or probe's) own copy of the mount namespace: stop propagation to the
+ * sandbox's (and, without `ns mnt`, the host's) mounts before changing any. */
+int gph_exec_private_mounts(struct gph_err *e);
+/* The masked and read-only /proc and /sys paths in an exec child's own mount namespace. */
+int gph_exec_apply_masks(const struct hreq *rq, struct gph_err *e);
+/* `score`: start the probe as an exec'd command would be started, fill rep->probe (score_probe.c). */
+void gph_holder_score_probe(const struct hreq *rq, struct hrep *rep);
 /* Runs in the exec child: never returns (execs or _exits with 126/127). */
 void gph_exec_child(int sock, const struct hreq *rq, const int *fds, int nfds, int errpipe)
 	__attribute__((noreturn));

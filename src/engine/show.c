@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include "gph/parse.h"
 #include "internal.h"
+#include "view.h"
 
 static void ns_link(pid_t pid, const char *kind, char *buf, size_t len)
 {
@@ -89,49 +90,6 @@ static int count_lines(const char *path)
 	return n;
 }
 
-/* The mount table of the sandbox's mount namespace as seen from its root. /proc/PID/mountinfo lists
- * only what lies below the process's root, so after chroot it would hide the host's mounts that are
- * still there; a child that joins the namespace (setns puts it at the namespace's root) sees them all. */
-static FILE *ns_mountinfo(pid_t holder)
-{
-	char path[64];
-	snprintf(path, sizeof path, "/proc/%d/ns/mnt", (int)holder);
-	int procfd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	int nsfd = open(path, O_RDONLY | O_CLOEXEC);
-	FILE *tmp = tmpfile();
-	FILE *res = NULL;
-	if (procfd < 0 || nsfd < 0 || !tmp)
-		goto out;
-	pid_t c = fork();
-	if (c == 0) {
-		if (setns(nsfd, CLONE_NEWNS) < 0)
-			_exit(1);
-		int fd = openat(procfd, "self/mountinfo", O_RDONLY | O_CLOEXEC);
-		char buf[8192];
-		ssize_t n;
-		if (fd < 0)
-			_exit(1);
-		while ((n = read(fd, buf, sizeof buf)) > 0)
-			if (write(fileno(tmp), buf, (size_t)n) != n)
-				_exit(1);
-		_exit(n < 0);
-	}
-	int st = 0;
-	if (c > 0 && waitpid(c, &st, 0) == c && WIFEXITED(st) && WEXITSTATUS(st) == 0) {
-		rewind(tmp);
-		res = tmp;
-		tmp = NULL;
-	}
-out:
-	if (tmp)
-		fclose(tmp);
-	if (procfd >= 0)
-		close(procfd);
-	if (nsfd >= 0)
-		close(nsfd);
-	return res;
-}
-
 static int count_stream(FILE *f)
 {
 	int n = 0, c;
@@ -145,7 +103,7 @@ static void show_mounts(struct gph_sandbox *sb, FILE *out)
 {
 	char path[64];
 	snprintf(path, sizeof path, "/proc/%d/mountinfo", (int)sb->holder);
-	FILE *f = ns_mountinfo(sb->holder);
+	FILE *f = gph_ns_mountinfo(sb->holder);
 	const char *src = "seen from the namespace's root";
 	if (!f) {
 		f = fopen(path, "re");
@@ -353,24 +311,42 @@ static int show_caps(struct gph_sandbox *sb, FILE *out, struct gph_err *e)
 	return 0;
 }
 
+/* The picture (`show`, `show all`, `show picture`) and `show --json` read everything afresh. */
+static int show_view(struct gph_sandbox *sb, bool json, FILE *out, struct gph_err *e)
+{
+	static struct gph_view v; /* large: link and mount lists */
+	if (gph_view_gather(sb, &v, e) < 0)
+		return -1;
+	if (json)
+		gph_view_json(sb, &v, out);
+	else
+		gph_view_picture(sb, &v, out);
+	return 0;
+}
+
 int gph_sandbox_show(struct gph_sandbox *sb, const char *what, FILE *out, struct gph_err *e)
 {
 	if (sb->holder <= 0)
 		return gph_fail(e, 0, "`reset` starts a new one", "there is no sandbox");
-	bool all = !what || strcmp(what, "all") == 0;
-	if (!all && strcmp(what, "ns") && strcmp(what, "mounts") && strcmp(what, "cgroup") && strcmp(what, "net") &&
-	    strcmp(what, "caps"))
-		return gph_fail(e, 0, "show ns|mounts|cgroup|net|caps|all", "show: unknown part \"%s\"", what);
-	if (all || strcmp(what, "ns") == 0)
-		show_ns(sb, out);
-	if (all || strcmp(what, "mounts") == 0)
-		show_mounts(sb, out);
-	if (all || strcmp(what, "cgroup") == 0)
-		show_cgroup(sb, out);
-	if (all || strcmp(what, "net") == 0)
-		if (show_net(sb, out, e) < 0)
+	if (!what || !strcmp(what, "all") || !strcmp(what, "picture") || !strcmp(what, "--json") || !strcmp(what, "json")) {
+		bool json = what && (!strcmp(what, "--json") || !strcmp(what, "json"));
+		if (show_view(sb, json, out, e) < 0)
 			return -1;
-	if ((all || strcmp(what, "caps") == 0) && show_caps(sb, out, e) < 0)
+		if (!json && sb->failed_step[0])
+			fprintf(out, "note: the step `%s` failed; exec is refused until it succeeds\n", sb->failed_step);
+		return 0;
+	}
+	if (strcmp(what, "ns") && strcmp(what, "mounts") && strcmp(what, "cgroup") && strcmp(what, "net") && strcmp(what, "caps"))
+		return gph_fail(e, 0, "show [ns|mounts|cgroup|net|caps|all|--json]", "show: unknown part \"%s\"", what);
+	if (strcmp(what, "ns") == 0)
+		show_ns(sb, out);
+	if (strcmp(what, "mounts") == 0)
+		show_mounts(sb, out);
+	if (strcmp(what, "cgroup") == 0)
+		show_cgroup(sb, out);
+	if (strcmp(what, "net") == 0 && show_net(sb, out, e) < 0)
+		return -1;
+	if (strcmp(what, "caps") == 0 && show_caps(sb, out, e) < 0)
 		return -1;
 	if (sb->failed_step[0])
 		fprintf(out, "note: the step `%s` failed; exec is refused until it succeeds\n", sb->failed_step);

@@ -8,7 +8,8 @@ static const char *const ns_words[] = {"user", "pid", "uts", "mnt", "ipc", "net"
 static const char *const mount_words[] = {"proc", "sys", "dev", "tmpfs", NULL};
 static const char *const cgroup_words[] = {"mem", "swap", "cpu", "cpuweight", "cpuset", "pids", "io", NULL};
 static const char *const net_words[] = {"none", "veth", "bridge", "nat", "port", NULL};
-static const char *const show_words[] = {"ns", "mounts", "cgroup", "net", "caps", "all", NULL};
+static const char *const show_words[] = {"ns", "mounts", "cgroup", "net", "caps", "all", "picture", "--json", NULL};
+static const char *const score_words[] = {"why", NULL};
 static const char *const cap_words[] = {"default", "all", "drop", "add", NULL};
 static const char *const seccomp_words[] = {"default", "off", NULL};
 static const char *const onoff_words[] = {"on", "off", NULL};
@@ -214,16 +215,47 @@ const struct gph_cmd_def gph_cmds[] = {
 	 "to the directory). The flags the mount already has (nosuid, nodev...) are kept: in a user\n"
 	 "namespace they are locked, and clearing one would be refused with EPERM.",
 	 "mount(2), statvfs(3), mount_namespaces(7)", NULL, false, true},
-	{"show", "show [ns|mounts|cgroup|net|caps|all]", "print what the kernel shows for the sandbox",
-	 "Reads the live state, never a recorded configuration: /proc/PID/ns/* of the sandbox next to the\n"
-	 "host's, its mountinfo, its cgroup files, its network namespace over netlink, and (caps) the\n"
-	 "capability sets, no_new_privs and seccomp state of a test process started the way `exec` starts\n"
-	 "commands.",
+	{"show", "show [ns|mounts|cgroup|net|caps|all|--json]", "print what the kernel shows for the sandbox",
+	 "Without a part (or `all`, `picture`): a picture of the host and the sandbox side by side: each\n"
+	 "namespace with both inode numbers and isolated/shared, the hostname, the root and the mounts, the\n"
+	 "cgroup's memory and pids usage as bars against their limits and the CPU quota, and the network path\n"
+	 "(bridge <-> host veth <-> eth0, with addresses). In colour on a terminal unless NO_COLOR is set;\n"
+	 "plain otherwise. `show --json` prints the same facts as one JSON object for tools.\n"
+	 "The parts print the details: /proc/PID/ns/* next to the host's (ns), the mount table (mounts),\n"
+	 "the cgroup files (cgroup), the network namespace over netlink (net), and (caps) the capability\n"
+	 "sets, no_new_privs and seccomp state of a test process started the way `exec` starts commands.\n"
+	 "Everything is read live, never from a recorded configuration.",
 	 "readlink(2) on /proc/PID/ns/* gives \"type:[inode]\"; two processes are in the same namespace\n"
-	 "exactly when the inodes are equal. /proc/PID/mountinfo lists the mounts the process sees.\n"
-	 "The cgroup files are read from cgroupfs; network state comes from an RTM_GETLINK, RTM_GETADDR\n"
-	 "and RTM_GETROUTE dump made inside the sandbox's network namespace.",
-	 "proc(5), namespaces(7), cgroups(7)", show_words, false, false},
+	 "exactly when the inodes are equal. /proc/PID/mountinfo lists the mounts the process sees; after\n"
+	 "chroot it hides those outside the new root, so a child joins the mount namespace with setns(2)\n"
+	 "(which puts it at the namespace's root) and reads its own. The cgroup files are read from\n"
+	 "cgroupfs (v2 memory.current/memory.max, pids.current/pids.max, cpu.max; v1 memory.usage_in_bytes,\n"
+	 "memory.limit_in_bytes, cpu.cfs_quota_us). Network state comes from an RTM_GETLINK, RTM_GETADDR\n"
+	 "and RTM_GETROUTE dump made inside the sandbox's network namespace, and RTM_GETLINK by ifindex\n"
+	 "for the host end of the veth and its bridge (IFLA_MASTER) on this side.",
+	 "proc(5), namespaces(7), cgroups(7), rtnetlink(7)", show_words, false, false},
+	{"score", "score [why]", "an isolation scorecard: one red/green line per probe, run from inside",
+	 "Starts a probe inside the sandbox exactly as `exec` starts a command and asks, for each way out,\n"
+	 "whether it is open: host processes visible, host mounts visible, host can be renamed, host\n"
+	 "network and IPC shared, memory unlimited, fork bomb unbounded, kernel modules loadable, host\n"
+	 "disk nodes creatable, host user IDs shared, host kernel settings writable, no system call\n"
+	 "filter. A red line (✗) names in parentheses the step that turns it green; a green line (✓)\n"
+	 "what made it green. `score why` adds the evidence under each line. Red and green on a\n"
+	 "terminal, plain ✓/✗ otherwise or with NO_COLOR.",
+	 "Nothing is tried for real: every answer comes from identities and states the kernel reports.\n"
+	 "The probe is a clone of the sandbox process with exec's flags (CLONE_NEWPID|CLONE_NEWNS after\n"
+	 "`ns pid`), /proc remounted, masks, user, capabilities, no_new_privs and the seccomp filter\n"
+	 "applied; then it only looks: stat(2) of /proc/self/ns/* (through a handle on the host's /proc),\n"
+	 "stat(\"/\"), readlink(\"/proc/self\") against getpid() (a procfs of an outer PID namespace\n"
+	 "answers with another number), statvfs(\"/proc/sys\") for ST_RDONLY, and the CapEff, CapPrm,\n"
+	 "CapBnd, NoNewPrivs and Seccomp lines of its status. The runtime compares the namespace inodes\n"
+	 "with its own, looks for the host's root file system in the sandbox's mount table (chroot leaves\n"
+	 "it there), and reads memory and pids limits from cgroupfs. \"Rename the host\" means: the host's\n"
+	 "UTS namespace, the host's user namespace, and CAP_SYS_ADMIN (or a way back to it: in the\n"
+	 "bounding set without no_new_privs) not refused by the filter; sethostname(2) is never called.\n"
+	 "Kernel modules: CAP_SYS_MODULE over the initial user namespace and no filter rule for\n"
+	 "init_module. Device nodes: CAP_MKNOD over it (a user namespace cannot mknod at all).",
+	 "namespaces(7), capabilities(7), seccomp(2), proc(5), cgroups(7)", score_words, false, false},
 	{"exec", "exec CMD [ARGS...]", "run a command inside everything applied so far",
 	 "Runs CMD inside the sandbox, attached to your terminal, and prints its status when it ends.\n"
 	 "The sandbox stays, so you can add steps and exec again. With `ns pid` CMD is PID 1.",

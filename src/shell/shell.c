@@ -239,6 +239,16 @@ static enum shell_rc cmd_show(struct call *c)
 	return SHELL_OK;
 }
 
+static enum shell_rc cmd_score(struct call *c)
+{
+	struct gph_err e = {0};
+	if (c->argc > 2 || (c->argc == 2 && strcmp(c->argv[1], "why")))
+		return usage(c, gph_cmd_find("score"));
+	if (ensure_started(c->sh, &e) < 0 || gph_sandbox_score(&c->sh->sb, c->argc == 2, c->sh->out, &e) < 0)
+		return fail_with(c, &e);
+	return SHELL_OK;
+}
+
 static const char *signal_name(int sig, char *buf, size_t len)
 {
 	const char *abbrev = sigabbrev_np(sig);
@@ -397,6 +407,7 @@ static const struct {
 } handlers[] = {
 	{"show", cmd_show}, {"exec", cmd_exec},	      {"reset", cmd_reset}, {"help", cmd_help},
 	{"explain", cmd_explain}, {"quit", cmd_quit}, {"exit", cmd_quit}, {"trace", cmd_trace},
+	{"score", cmd_score},
 };
 
 static enum shell_rc dispatch(struct call *c)
