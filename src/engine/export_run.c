@@ -355,7 +355,8 @@ int gph_export_run(const struct gph_step *steps, int n, const struct gph_export_
 		if (s.ns & CLONE_NEWNS) {
 			static const char *const names[] = {"proc", "sys", "dev"};
 			char missing[64] = "";
-			for (int k = 0; k < 3; k++)
+			static const int order[] = {GPH_MOUNT_PROC, GPH_MOUNT_DEV, GPH_MOUNT_SYS};
+			for (int j = 0, k; j < 3 && (k = order[j], 1); j++)
 				if (s.mounts[k] < 0 && !(k == GPH_MOUNT_SYS && s.sys_by_pivot))
 					snprintf(missing + strlen(missing), sizeof missing - strlen(missing), "%s`mount %s`",
 						 missing[0] ? ", " : "", names[k]);
