@@ -143,7 +143,7 @@ check_session() {
 	fi
 	# the bridge stays for the next container by design; gc removes it once none is left
 	gph_run gc
-	[ $ok = 0 ] && expect_clean
+	[ "$ok" = 0 ] && expect_clean
 }
 
 # ---------------------------------------------------------------------------------------------
