@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "cli.h"
+#include "gph/doctor.h"
 #include "gph/sandbox.h"
 
 void gph_save_argv(int argc, char **argv); /* engine/title.c */
@@ -13,6 +14,7 @@ static void usage(FILE *f)
 	      "  run [OPTIONS] CMD [ARGS...]  run CMD in a new container (`gophernetes run --help`)\n"
 	      "  ps                           list running containers\n"
 	      "  gc                           remove what runtimes that died (e.g. SIGKILL) left behind\n"
+	      "  doctor [--rootfs DIR]        check this machine; say which lessons behave differently here\n"
 	      "  help                         this text\n"
 	      "To build a container step by step, start gophernetes-shell.\n",
 	      f);
@@ -38,6 +40,19 @@ int main(int argc, char **argv)
 		}
 		if (cmd[0] == 'g' && removed == 0)
 			printf("nothing to remove\n");
+		return 0;
+	}
+	if (strcmp(cmd, "doctor") == 0) {
+		const char *rootfs = "./rootfs";
+		if (argc == 4 && strcmp(argv[2], "--rootfs") == 0)
+			rootfs = argv[3];
+		else if (argc != 2) {
+			fprintf(stderr, "gophernetes: usage: gophernetes doctor [--rootfs DIR]\n");
+			return 125;
+		}
+		struct gph_doctor_facts f;
+		gph_doctor_gather(&f, rootfs);
+		gph_doctor_report(stdout, &f, rootfs, NULL);
 		return 0;
 	}
 	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {

@@ -13,6 +13,7 @@ static const char *const score_words[] = {"why", NULL};
 static const char *const cap_words[] = {"default", "all", "drop", "add", NULL};
 static const char *const seccomp_words[] = {"default", "off", NULL};
 static const char *const onoff_words[] = {"on", "off", NULL};
+static const char *const export_words[] = {"run", NULL};
 
 const struct gph_cmd_def gph_cmds[] = {
 	{"ns", "ns user|pid|uts|mnt|ipc|net|cgroup ... [uidmap C:H:N] [gidmap C:H:N]",
@@ -290,6 +291,27 @@ const struct gph_cmd_def gph_cmds[] = {
 	 "When a step fails, the engine also checks the failed call's documented preconditions against the\n"
 	 "live state (/proc/self/mountinfo, /proc/PID/setgroups, ...) and names the one that is broken.",
 	 "strace(1), syscalls(2), errno(3)", onoff_words, false, false},
+	{"save", "save FILE", "write the steps applied so far as a script that rebuilds this sandbox",
+	 "Writes one command a line, the steps in the order they were applied (failed ones left out), so\n"
+	 "`gophernetes-shell FILE` rebuilds the same sandbox. `chroot`/`pivot_root` typed without a\n"
+	 "directory are saved with the absolute directory they used, so the script works from anywhere.",
+	 "", "", NULL, true, false},
+	{"export", "export run [CMD [ARGS...]]", "print the `gophernetes run` command that builds this container",
+	 "Prints the `gophernetes run` options (--ns, --hostname, --rootfs/--chroot, --memory and the other\n"
+	 "limits, --net/-p, --userns/--uidmap, -u, -w, --read-only, and --privileged or --cap-drop/--cap-add,\n"
+	 "--no-new-privileges=false, --seccomp=unconfined) that build the same container, then CMD\n"
+	 "(default /bin/sh). run applies its steps in one fixed order and always mounts /proc, /dev and\n"
+	 "/sys with a mount namespace; when this sandbox differs (a tmpfs, `mount proc` without `mount\n"
+	 "dev`, a mount before the root change, a bridge without NAT...) it names each such step and why\n"
+	 "instead of printing a line that would build something else.",
+	 "", "", export_words, false, false},
+	{"doctor", "doctor", "check this machine and say which lessons behave differently here",
+	 "Reads live state, changes nothing: cgroup mode and the controllers this cgroup may use, swap and\n"
+	 "its accounting, the user-namespace policy, signs of running in a container or WSL, a loopback DNS\n"
+	 "stub, the root filesystem, libraries and tools, kernel calls (open_tree, pidfd_open, clone3 probed\n"
+	 "with arguments the kernel refuses). Then one line per lesson: runs as written, or why not.\n"
+	 "Also `gophernetes doctor`.",
+	 "", "", NULL, false, false},
 	{"help", "help [CMD]", "list commands, or describe one", "", "", "", NULL, false, false},
 	{"explain", "explain CMD", "which system calls a step makes, in what order, and why", "", "", "",
 	 NULL, false, false},

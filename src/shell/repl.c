@@ -213,8 +213,9 @@ static char **complete(const char *text, int start, int end)
 		return rl_completion_matches(text, complete_from_list);
 	}
 	if (d->path_arg) {
-		/* chroot and pivot_root name a host directory; exec and mount a path inside. */
-		bool inside = strcmp(d->name, "chroot") != 0 && strcmp(d->name, "pivot_root") != 0;
+		/* chroot, pivot_root and save name a host path; exec and mount a path inside. */
+		bool inside = strcmp(d->name, "chroot") != 0 && strcmp(d->name, "pivot_root") != 0 &&
+			      strcmp(d->name, "save") != 0;
 		return complete_path(text, inside);
 	}
 	return NULL;

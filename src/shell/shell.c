@@ -400,6 +400,19 @@ static enum shell_rc cmd_quit(struct call *c)
 	return SHELL_QUIT;
 }
 
+/* save, export and doctor live in shell_export.c. */
+static enum shell_rc cmd_outside(struct call *c, int (*fn)(struct shell *, int, char **))
+{
+	if (fn(c->sh, c->argc, c->argv) < 0) {
+		c->status = 1;
+		return SHELL_FAILED;
+	}
+	return SHELL_OK;
+}
+static enum shell_rc cmd_save(struct call *c) { return cmd_outside(c, shell_cmd_save); }
+static enum shell_rc cmd_export(struct call *c) { return cmd_outside(c, shell_cmd_export); }
+static enum shell_rc cmd_doctor(struct call *c) { return cmd_outside(c, shell_cmd_doctor); }
+
 /* The shell's own commands; every other row of gph_cmds[] with is_step goes to cmd_step. */
 static const struct {
 	const char *name;
@@ -408,6 +421,7 @@ static const struct {
 	{"show", cmd_show}, {"exec", cmd_exec},	      {"reset", cmd_reset}, {"help", cmd_help},
 	{"explain", cmd_explain}, {"quit", cmd_quit}, {"exit", cmd_quit}, {"trace", cmd_trace},
 	{"score", cmd_score},
+	{"save", cmd_save}, {"export", cmd_export}, {"doctor", cmd_doctor},
 };
 
 static enum shell_rc dispatch(struct call *c)

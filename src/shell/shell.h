@@ -59,6 +59,11 @@ int shell_repl(struct shell *sh);
 /* `--replay FILE...`: returns the exit status (0 when no lesson failed). */
 int shell_replay(const char *rootfs, char *const *files, int n, FILE *out);
 
+/* `save FILE`, `export run [CMD...]`, `doctor` (shell_export.c): 0, or -1 after printing why. */
+int shell_cmd_save(struct shell *sh, int argc, char **argv);
+int shell_cmd_export(struct shell *sh, int argc, char **argv);
+int shell_cmd_doctor(struct shell *sh, int argc, char **argv);
+
 /* `help` (cmd NULL) and `help CMD`; -1 for an unknown CMD (message written to out). */
 int shell_help(FILE *out, const char *cmd);
 

@@ -1,0 +1,121 @@
+/* The shell's `save FILE`, `export run [CMD...]` and `doctor`: thin faces of the engine's export
+ * (export_run.c, export_save.c) and doctor (doctor.c). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include "gph/doctor.h"
+#include "gph/export.h"
+#include "shell.h"
+
+static void say_err(struct shell *sh, struct gph_err *e)
+{
+	fflush(sh->out);
+	gph_err_print(e, sh->out, "error");
+}
+
+int shell_cmd_save(struct shell *sh, int argc, char **argv)
+{
+	struct gph_err e = {0};
+	if (argc != 2) {
+		gph_fail(&e, 0, "e.g. save box.gph, then `gophernetes-shell box.gph` rebuilds it", "usage: save FILE");
+		say_err(sh, &e);
+		return -1;
+	}
+	if (!sh->started) {
+		gph_fail(&e, 0, "`reset` starts a new one", "save: there is no sandbox");
+		say_err(sh, &e);
+		return -1;
+	}
+	FILE *f = fopen(argv[1], "we");
+	if (!f) {
+		gph_fail(&e, errno, NULL, "save: open(\"%s\") for writing", argv[1]);
+		say_err(sh, &e);
+		return -1;
+	}
+	char header[512];
+	snprintf(header, sizeof header,
+		 "gophernetes-shell script: the %d step%s applied to sandbox %s.\n"
+		 "Replay: gophernetes-shell %s%s%s", sh->sb.n_steps, sh->sb.n_steps == 1 ? "" : "s", sh->sb.id, argv[1],
+		 sh->sb.failed_step[0] ? "\nNot included: the step that failed, `" : "",
+		 sh->sb.failed_step[0] ? sh->sb.failed_step : "");
+	if (sh->sb.failed_step[0])
+		strncat(header, "`", sizeof header - strlen(header) - 1);
+	int rc = gph_export_script(sh->sb.steps, sh->sb.n_steps, header, f);
+	int err = errno;
+	if (fclose(f) != 0 && rc == 0) {
+		rc = -1;
+		err = errno;
+	}
+	if (rc < 0) {
+		gph_fail(&e, err, NULL, "save: writing \"%s\"", argv[1]);
+		say_err(sh, &e);
+		return -1;
+	}
+	fprintf(sh->out, "saved %d step%s to %s\n", sh->sb.n_steps, sh->sb.n_steps == 1 ? "" : "s", argv[1]);
+	return 0;
+}
+
+int shell_cmd_export(struct shell *sh, int argc, char **argv)
+{
+	struct gph_err e = {0};
+	if (argc < 2 || strcmp(argv[1], "run") != 0) {
+		gph_fail(&e, 0, "`help export` explains it", "usage: export run [CMD [ARGS...]]");
+		say_err(sh, &e);
+		return -1;
+	}
+	if (!sh->started) {
+		gph_fail(&e, 0, "`reset` starts a new one", "export: there is no sandbox");
+		say_err(sh, &e);
+		return -1;
+	}
+	char host[256] = "";
+	if (gethostname(host, sizeof host - 1) < 0)
+		host[0] = '\0';
+	struct gph_export_ctx ctx = {.host_hostname = host, .failed_step = sh->sb.failed_step};
+	static struct gph_export x; /* large */
+	if (gph_export_run(sh->sb.steps, sh->sb.n_steps, &ctx, &x) != 0) {
+		fprintf(sh->out, "export run: `gophernetes run` cannot build this sandbox:\n");
+		for (int i = 0; i < x.n_why; i++) {
+			if (x.why[i].step >= 0)
+				fprintf(sh->out, "  step %d `%s`: %s\n", x.why[i].step + 1, x.why[i].text, x.why[i].why);
+			else
+				fprintf(sh->out, "  %s\n", x.why[i].why);
+		}
+		fprintf(sh->out, "  (`save FILE` keeps it as a script for gophernetes-shell instead)\n");
+		return -1;
+	}
+	/* the command: what the learner gave, else a shell */
+	char *def[] = {"/bin/sh", NULL};
+	char **cmd = argc > 2 ? argv + 2 : def;
+	if (gph_export_append_word(x.line, sizeof x.line, "--") < 0)
+		goto too_long;
+	for (; *cmd; cmd++)
+		if (gph_export_append_word(x.line, sizeof x.line, *cmd) < 0)
+			goto too_long;
+	fprintf(sh->out, "%s\n", x.line);
+	for (int i = 0; i < 2; i++)
+		if (x.notes[i][0])
+			fprintf(sh->out, "# note: %s\n", x.notes[i]);
+	return 0;
+too_long:
+	gph_fail(&e, E2BIG, NULL, "export run: the command line is too long");
+	say_err(sh, &e);
+	return -1;
+}
+
+int shell_cmd_doctor(struct shell *sh, int argc, char **argv)
+{
+	(void)argv;
+	struct gph_err e = {0};
+	if (argc != 1) {
+		gph_fail(&e, 0, NULL, "usage: doctor");
+		say_err(sh, &e);
+		return -1;
+	}
+	struct gph_doctor_facts f;
+	gph_doctor_gather(&f, sh->rootfs);
+	gph_doctor_report(sh->out, &f, sh->rootfs, NULL);
+	return 0;
+}
