@@ -256,7 +256,9 @@ static void privilege_options(const struct gph_step *steps, const struct seen *s
 	struct gph_caps want = s->caps, got;
 	struct gph_err ign;
 	gph_caps_default(&got);
-	uint64_t known = gph_caps_known();
+	struct gph_caps full;
+	gph_caps_all(&full); /* what --cap-add ALL gives: the runtime's own bounding set */
+	uint64_t known = full.bounding;
 	uint64_t drop = got.bounding & ~want.bounding, plus = want.bounding & ~got.bounding & known;
 	char name[32];
 	if (drop == got.bounding && drop) {

@@ -106,7 +106,7 @@ static uint64_t mask_of(const char *name, const char *what, struct gph_err *e)
 	int cap = gph_caps_parse_name(name);
 	uint64_t known = gph_caps_known();
 	if (cap == GPH_CAP_ALL)
-		return known;
+		return own_bounding(); /* all this process can hand on: more would make capset fail */
 	if (cap < 0) {
 		gph_fail(e, EINVAL, accepted, "%s: unknown capability \"%s\"", what, name ? name : "");
 		return 0;

@@ -165,20 +165,21 @@ START_TEST(cap_add_drop)
 	ck_assert_uint_eq(c.bounding | c.effective | c.permitted | c.inheritable | c.ambient, 0);
 	gph_caps_format(c.bounding, b, sizeof b);
 	ck_assert_str_eq(b, "(none)");
+	/* ALL: every capability this process can still hand on (the kernel's set within our bounding set) */
+	uint64_t own = 0;
+	for (int v = 0; v < 64; v++)
+		if ((gph_caps_known() >> v & 1) && prctl(PR_CAPBSET_READ, v, 0, 0, 0) == 1)
+			own |= UINT64_C(1) << v;
 	ck_assert_int_eq(gph_caps_add(&c, "ALL", &e), 0);
-	ck_assert_uint_eq(c.bounding, gph_caps_known());
+	ck_assert_uint_eq(c.bounding, own);
 	gph_caps_format(c.bounding, b, sizeof b);
-	ck_assert_str_eq(b, "ALL");
+	if (own == gph_caps_known())
+		ck_assert_str_eq(b, "ALL");
 	ck_assert_int_eq(gph_caps_add(&c, "CAP_FLY", &e), -1);
 	ck_assert_ptr_nonnull(strstr(e.msg, "CAP_FLY"));
 	ck_assert_ptr_nonnull(strstr(e.hint, "NET_ADMIN"));
 	ck_assert_int_eq(gph_caps_drop(&c, "", &e), -1);
 	gph_caps_all(&c);
-	/* everything this process can still hand on: the kernel's set within our own bounding set */
-	uint64_t own = 0;
-	for (int v = 0; v < 64; v++)
-		if ((gph_caps_known() >> v & 1) && prctl(PR_CAPBSET_READ, v, 0, 0, 0) == 1)
-			own |= UINT64_C(1) << v;
 	ck_assert_uint_eq(c.effective, own);
 	ck_assert_uint_eq(c.bounding, own);
 	ck_assert_uint_eq(gph_caps_known() & 0xffffffffffULL, 0xffffffffffULL); /* 0..39 on any 5.9+ kernel */
