@@ -13,6 +13,7 @@
 #include "gph/step.h"
 #include "gph/trace.h"
 #include "shell.h"
+#include "tutor.h"
 
 volatile sig_atomic_t shell_stop_signal;
 
@@ -390,6 +391,26 @@ static enum shell_rc cmd_quit(struct call *c)
 	return SHELL_QUIT;
 }
 
+/* `lesson NAME` and `lessons` (the tutor, src/shell/tutor.c). */
+static enum shell_rc cmd_lesson(struct call *c)
+{
+	if (c->argc != 2)
+		return usage(c, gph_cmd_find("lesson"));
+	int rc = tutor_run(c->sh, c->argv[1]);
+	if (rc == TUTOR_MUST_QUIT)
+		return SHELL_QUIT;
+	c->status = rc;
+	return rc == 0 ? SHELL_OK : SHELL_FAILED;
+}
+
+static enum shell_rc cmd_lessons(struct call *c)
+{
+	if (c->argc != 1)
+		return usage(c, gph_cmd_find("lessons"));
+	c->status = tutor_list(c->sh->out);
+	return c->status == 0 ? SHELL_OK : SHELL_FAILED;
+}
+
 /* The shell's own commands; every other row of gph_cmds[] with is_step goes to cmd_step. */
 static const struct {
 	const char *name;
@@ -397,6 +418,7 @@ static const struct {
 } handlers[] = {
 	{"show", cmd_show}, {"exec", cmd_exec},	      {"reset", cmd_reset}, {"help", cmd_help},
 	{"explain", cmd_explain}, {"quit", cmd_quit}, {"exit", cmd_quit}, {"trace", cmd_trace},
+	{"lesson", cmd_lesson}, {"lessons", cmd_lessons},
 };
 
 static enum shell_rc dispatch(struct call *c)
