@@ -11,4 +11,5 @@ Suite *suite_bridge(void);  /* tests/unit/test_bridge.c: CIDR, IPAM, bridge + NA
 Suite *suite_harden(void);  /* tests/unit/test_harden.c: capabilities, seccomp (both x86 ABIs), masked paths */
 Suite *suite_step(void);    /* tests/unit/test_step.c: command table, step parsing */
 Suite *suite_trace(void);   /* tests/unit/test_trace.c: trace rendering, failure diagnosis on fixtures */
+Suite *suite_tutor(void);   /* tests/unit/test_tutor.c: step equivalence, vacuous expectations, progress */
 #endif
