@@ -4,7 +4,7 @@
 # wrong attempt that is not run and gets the hint, equivalent spellings accepted, the "predict,
 # then run" questions answered; then the progress file says the lesson is done. Leaving halfway
 # keeps the steps done; a lesson whose needs are not met is explained, not started.
-# shellcheck disable=SC2015  # `A && B || { fail; return 1; }`: fail is the "else" on purpose
+# shellcheck disable=SC2015,SC2317  # `A && B || { fail; return 1; }` on purpose; cases run via tcase
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 gph_enter_test_ns net
