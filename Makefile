@@ -5,7 +5,7 @@
 #                 the integration tests again on a pure cgroup v2 kernel booted in qemu (make check-v2)
 CC      ?= gcc
 PKGS    := gcc libc6-dev libreadline-dev libnl-3-dev libnl-route-3-dev libnftables-dev libseccomp-dev libcap-dev check busybox-static pkg-config
-TESTPKGS := iproute2 procps util-linux mount time nftables passwd valgrind jq bsdutils
+TESTPKGS := iproute2 procps util-linux mount time nftables passwd valgrind jq bsdutils expect
 # Only for `make bench`: the runtimes it compares with, and the chart.
 BENCHPKGS := crun runc bubblewrap gnuplot-nox time iproute2 util-linux
 BUILD   ?= build
@@ -31,8 +31,8 @@ UNIT_OBJ   := $(UNIT_SRC:%.c=$(BUILD)/%.o)
 # The shell's command code (everything but main) is also linked into the unit tests.
 SHELL_LIB_OBJ := $(filter-out $(BUILD)/src/shell/main.o,$(SHELL_OBJ))
 
-.PHONY: all shell check unit integration lessons soak soak-short asan-check deps test-deps bench bench-deps clean distclean
-all: deps gophernetes gophernetes-shell rootfs/bin/busybox rootfs/bin/escape-chroot
+.PHONY: all shell check unit integration lessons lint-lessons soak soak-short asan-check deps test-deps bench bench-deps clean distclean
+all: deps gophernetes gophernetes-shell rootfs/bin/busybox rootfs/bin/escape-chroot lint-lessons
 
 shell: all
 	./gophernetes-shell --rootfs ./rootfs
@@ -122,8 +122,14 @@ unit: $(BUILD)/unit-tests
 integration: $(BINS) rootfs/bin/busybox test-deps $(BUILD)/probe $(BUILD)/escape $(BUILD)/escape32
 	GPH_BIN=$(BUILD) tests/integration/run-all.sh
 
-lessons: $(BINS) rootfs/bin/busybox rootfs/bin/escape-chroot
-	$(BUILD)/gophernetes-shell --rootfs ./rootfs --replay lessons/*.lesson
+# Every lesson against the rules of lessons/README.md (a title, @see, an expectation on every
+# command, none that matches anything): part of the build, needs no root.
+lint-lessons: $(BUILD)/gophernetes-shell
+	$(BUILD)/gophernetes-shell --lint lessons/*.lesson
+
+# `make lessons TAP=1` prints TAP; a lesson this machine cannot run is reported as skipped.
+lessons: $(BINS) rootfs/bin/busybox rootfs/bin/escape-chroot lint-lessons
+	$(BUILD)/gophernetes-shell --rootfs ./rootfs --replay $(if $(TAP),--tap) lessons/*.lesson
 
 # Soak (tests/soak/soak.sh): 1000 sequential and 200 parallel bridged containers with memory
 # limits, then everything at its baseline. `make check` runs the short form (about a minute).

@@ -53,9 +53,12 @@ int gph_lesson_parse(const char *text, const char *name, struct gph_lesson *l, s
 int gph_lesson_load(const char *path, struct gph_lesson *l, struct gph_err *e);
 void gph_lesson_free(struct gph_lesson *l);
 
-/* Lint: a title, at least one @see, an expectation (or status check) on every command, and no
- * expectation that matches anything ("~ *"). Returns the number of problems, each written to f. */
+/* Lint (src/engine/lesson_lint.c): a title, at least one @see, an expectation (or status check)
+ * on every command, and no expectation that checks nothing ("~ *", "~ ?*", a bare "!"). Returns
+ * the number of problems, each written to f (may be NULL). */
 int gph_lesson_lint(const struct gph_lesson *l, FILE *f);
+/* Why an expectation checks nothing ("matches any line"), or NULL when it checks something. */
+const char *gph_expect_vacuous(const struct gph_expect *x);
 
 /* Check one command's output (lines separated by '\n') and status against its expectations.
  * Positive expectations are matched in order (other lines may come between); '!' ones against all

@@ -91,6 +91,9 @@ const char *gph_cmd_closest(const char *name);
  * caller's working directory and must exist; sizes and hostnames are validated here, before
  * anything is created. */
 int gph_step_parse(int argc, char **argv, struct gph_step *out, struct gph_err *e);
+/* Whether two parsed steps do the same thing, however they were spelled (`ns uts pid` and
+ * `ns pid uts`, `mount proc` and `mount proc /proc`). */
+bool gph_step_equal(const struct gph_step *a, const struct gph_step *b);
 /* The privilege steps (cap, seccomp, nnp, mask, user, workdir, readonly); gph_step_parse calls it. */
 int gph_step_parse_priv(int argc, char **argv, struct gph_step *out, struct gph_err *e);
 /* "C:H:N[,C:H:N...]" (container id, host id, count) -> "C H N\n..." as /proc/PID/uid_map wants it. */

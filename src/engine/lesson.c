@@ -1,4 +1,4 @@
-/* Lesson files: parse, load, lint, and check one command's output. The format is described for
+/* Lesson files: parse, load, and check one command's output. The format is described for
  * authors in lessons/README.md; everything here is pure except gph_lesson_load reading the file. */
 #include <ctype.h>
 #include <errno.h>
@@ -433,48 +433,6 @@ void gph_lesson_free(struct gph_lesson *l)
 	free(l->cmds);
 	free_strs(l->closing, l->n_closing);
 	memset(l, 0, sizeof *l);
-}
-
-/* ---- lint ------------------------------------------------------------------------------- */
-
-static bool only_stars(const char *s)
-{
-	if (!*s)
-		return false;
-	for (; *s; s++)
-		if (*s != '*')
-			return false;
-	return true;
-}
-
-int gph_lesson_lint(const struct gph_lesson *l, FILE *f)
-{
-	const char *name = l->path ? l->path : "lesson";
-	int problems = 0;
-
-#define PROBLEM(line, ...) do { \
-		problems++; \
-		if (f) { fprintf(f, "%s:%d: ", name, (line)); fprintf(f, __VA_ARGS__); fputc('\n', f); } \
-	} while (0)
-
-	if (!l->title)
-		PROBLEM(1, "no @title line");
-	if (l->n_see == 0)
-		PROBLEM(1, "no @see line: name the man pages to read next, e.g. @see namespaces(7)");
-	if (l->n_cmds == 0)
-		PROBLEM(1, "no \"$ command\" lines");
-	for (int i = 0; i < l->n_cmds; i++) {
-		const struct gph_lesson_cmd *c = &l->cmds[i];
-		if (c->n_expects == 0 && c->status_kind == GPH_STATUS_SUCCESS)
-			PROBLEM(c->line_no, "\"$ %s\" has no expectation: add =, ~ or ! lines, or a ? line",
-				c->command);
-		for (int j = 0; j < c->n_expects; j++)
-			if (c->expects[j].kind == GPH_EXPECT_GLOB && only_stars(c->expects[j].text))
-				PROBLEM(c->expects[j].line_no, "\"~ %s\" matches any line: expect something "
-					"the learner should see", c->expects[j].text);
-	}
-#undef PROBLEM
-	return problems;
 }
 
 /* ---- checking one command's output ------------------------------------------------------ */

@@ -315,6 +315,12 @@ const struct gph_cmd_def gph_cmds[] = {
 	{"help", "help [CMD]", "list commands, or describe one", "", "", "", NULL, false, false},
 	{"explain", "explain CMD", "which system calls a step makes, in what order, and why", "", "", "",
 	 NULL, false, false},
+	{"lesson", "lesson NAME", "follow a lesson step by step, with hints (the tutor)",
+	 "Starts the lesson NAME (e.g. 01-pid-namespace, or just 01) on a fresh sandbox: it shows the\n"
+	 "narration, asks \"why?\" questions to answer before running, and checks each step you type\n"
+	 "against the lesson. At the step prompt: `hint`, `skip`, `quit`. Your progress is kept in\n"
+	 "$XDG_STATE_HOME/gophernetes/progress.", "", "", NULL, false, false},
+	{"lessons", "lessons", "list the lessons and your progress", "", "", "", NULL, false, false},
 	{"quit", "quit", "tear everything down and leave (also `exit` or Ctrl-D)", "", "", "", NULL, false, false},
 	{"exit", "exit", "same as quit", "", "", "", NULL, false, false},
 };

@@ -16,6 +16,7 @@
 #include <readline/readline.h>
 #include "gph/step.h"
 #include "shell.h"
+#include "tutor.h"
 
 #define HISTORY_MAX 1000
 
@@ -244,13 +245,13 @@ static int install_signals(void)
 	return sigaction(SIGWINCH, &sa, NULL);
 }
 
-/* Read one line; NULL on end of input (Ctrl-D) or a stop signal. */
-static char *read_line(void)
+/* Read one line; NULL on end of input (Ctrl-D) or a stop signal. The tutor reads with it too. */
+char *shell_read_line(const char *prompt)
 {
 	line_done = line_eof = false;
 	line_read = NULL;
 	got_sigint = 0;
-	rl_callback_handler_install(SHELL_PROMPT, on_line);
+	rl_callback_handler_install(prompt, on_line);
 	while (!line_done) {
 		if (shell_stop_signal) {
 			rl_callback_handler_remove();
@@ -318,10 +319,14 @@ int shell_repl(struct shell *sh)
 	}
 	if (have_hist)
 		history_load(hist);
-	banner(sh);
+	bool leave = false;
+	if (sh->start_lesson) /* --lesson NAME: the tutor first, then the prompt as usual */
+		leave = tutor_run(sh, sh->start_lesson) == TUTOR_MUST_QUIT;
+	else
+		banner(sh);
 
-	for (;;) {
-		char *line = read_line();
+	while (!leave) {
+		char *line = shell_read_line(SHELL_PROMPT);
 		if (!line) {
 			if (!shell_stop_signal)
 				fputc('\n', sh->out); /* Ctrl-D: leave the user's prompt on a line of its own */

@@ -5,71 +5,19 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "gph/cgroup.h"
 #include "gph/lesson.h"
-#include "gph/net.h"
-#include "shell.h"
+#include "tutor.h"
 
 #define SHOW_MAX_LINES 40
 
-/* "lessons/01-pid-namespace.lesson" -> "01-pid-namespace". */
-static void lesson_name(const char *path, char *buf, size_t len)
-{
-	const char *base = strrchr(path, '/');
-	base = base ? base + 1 : path;
-	snprintf(buf, len, "%s", base);
-	size_t n = strlen(buf);
-	if (n > 7 && !strcmp(buf + n - 7, ".lesson"))
-		buf[n - 7] = '\0';
-}
-
-/* Whether this machine meets one @needs; if not, why into why. */
-static bool need_met(const char *need, char *why, size_t len)
-{
-	if (!strcmp(need, "root") || !strcmp(need, "net")) {
-		if (geteuid() == 0)
-			return true;
-		snprintf(why, len, "needs root%s, running as uid %u",
-			 !strcmp(need, "net") ? " (for networking)" : "", (unsigned)geteuid());
-		return false;
-	}
-	if (!strcmp(need, "cgroup2")) {
-		enum gph_cg_mode mode;
-		struct gph_err e = {0};
-		if (gph_cg_detect("/sys/fs/cgroup", &mode, &e) < 0) {
-			snprintf(why, len, "needs cgroup v2, and the cgroup mode is unknown: %.300s", e.msg);
-			return false;
-		}
-		if (mode == GPH_CG_V2)
-			return true;
-		snprintf(why, len, "needs cgroup v2, and this host is %s", gph_cg_mode_name(mode));
-		return false;
-	}
-	if (!strcmp(need, "userns")) {
-		FILE *f = fopen("/proc/sys/user/max_user_namespaces", "re");
-		long max = 0;
-		if (f) {
-			if (fscanf(f, "%ld", &max) != 1)
-				max = 0;
-			fclose(f);
-		}
-		if (max > 0)
-			return true;
-		snprintf(why, len, "needs user namespaces, and /proc/sys/user/max_user_namespaces is %s",
-			 f ? "0" : "missing");
-		return false;
-	}
-	snprintf(why, len, "unknown need \"%s\"", need);
-	return false;
-}
-
-/* The captured output so far, NUL-terminated (caller frees). */
-static char *slurp(int fd)
+/* The captured output so far, NUL-terminated (caller frees); the tutor uses it too. */
+char *replay_slurp(int fd)
 {
 	struct stat st;
 	if (fstat(fd, &st) < 0)
@@ -121,28 +69,45 @@ static void print_output(FILE *out, const char *text, const char *why)
 
 enum outcome { PASSED, FAILED, SKIPPED };
 
-/* Run one loaded lesson in a fresh sandbox. Prints its result line (and details on failure). */
+/* One lesson's result: a headline ("01-pid-namespace (9 commands)", or what failed, or why it was
+ * skipped) and the details of a failure, printed afterwards as plain lines or TAP comments. */
+struct result {
+	char head[1024];
+	FILE *detail;
+};
+
+static void headline(struct result *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void headline(struct result *r, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(r->head, sizeof r->head, fmt, ap);
+	va_end(ap);
+}
+
+/* Run one loaded lesson in a fresh sandbox. */
 static enum outcome run_lesson(const struct gph_lesson *l, const char *name, const char *rootfs,
-			       FILE *out)
+			       struct result *r)
 {
 	struct shell sh;
 	struct gph_err e = {0};
 	enum outcome res = FAILED;
+	FILE *out = r->detail;
 	int fd = memfd_create("gph-replay", MFD_CLOEXEC);
 	if (fd < 0) {
-		fprintf(out, "FAIL %s: memfd_create(\"gph-replay\"): %s\n", name, strerror(errno));
+		headline(r, "%s: memfd_create(\"gph-replay\"): %s", name, strerror(errno));
 		return FAILED;
 	}
 	/* O_APPEND: our writes and the command's (same file, another offset) never overwrite. */
 	int fl = fcntl(fd, F_GETFL);
 	FILE *cap = fl < 0 || fcntl(fd, F_SETFL, fl | O_APPEND) < 0 ? NULL : fdopen(fd, "a+");
 	if (!cap) {
-		fprintf(out, "FAIL %s: capturing output (fcntl/fdopen): %s\n", name, strerror(errno));
+		headline(r, "%s: capturing output (fcntl/fdopen): %s", name, strerror(errno));
 		close(fd);
 		return FAILED;
 	}
 	if (shell_init(&sh, rootfs, cap, SHELL_IO_CAPTURE) < 0) {
-		fprintf(out, "FAIL %s: could not start a sandbox\n", name);
+		headline(r, "%s: could not start a sandbox", name);
 		e = sh.start_err;
 		gph_err_print(&e, out, "  error");
 		goto done;
@@ -153,19 +118,19 @@ static enum outcome run_lesson(const struct gph_lesson *l, const char *name, con
 		int status = 0;
 		fflush(cap);
 		if (ftruncate(fd, 0) < 0) {
-			fprintf(out, "FAIL %s: ftruncate(capture): %s\n", name, strerror(errno));
+			headline(r, "%s: ftruncate(capture): %s", name, strerror(errno));
 			goto done;
 		}
 		enum shell_rc rc = shell_run_line(&sh, c->command, &status);
 		fflush(cap);
-		char *text = slurp(fd);
+		char *text = replay_slurp(fd);
 		if (!text) {
-			fprintf(out, "FAIL %s: reading the captured output: %s\n", name, strerror(errno));
+			headline(r, "%s: reading the captured output: %s", name, strerror(errno));
 			goto done;
 		}
 		bool ok = gph_lesson_check(c, text, status, why, sizeof why);
 		if (!ok) {
-			fprintf(out, "FAIL %s: %s:%d: $ %s\n", name, l->path, c->line_no, c->command);
+			headline(r, "%s: %s:%d: $ %s", name, l->path, c->line_no, c->command);
 			fprintf(out, "  %s\n", why);
 			print_output(out, text, why);
 		}
@@ -173,14 +138,14 @@ static enum outcome run_lesson(const struct gph_lesson *l, const char *name, con
 		if (!ok)
 			goto done;
 		if (shell_stop_signal) {
-			fprintf(out, "FAIL %s: stopped by signal %d at line %d\n", name,
-				(int)shell_stop_signal, c->line_no);
+			headline(r, "%s: stopped by signal %d at line %d", name, (int)shell_stop_signal,
+				 c->line_no);
 			goto done;
 		}
 		if (rc == SHELL_QUIT)
 			break;
 	}
-	fprintf(out, "ok   %s (%d command%s)\n", name, l->n_cmds, l->n_cmds == 1 ? "" : "s");
+	headline(r, "%s (%d command%s)", name, l->n_cmds, l->n_cmds == 1 ? "" : "s");
 	res = PASSED;
 done:
 	shell_fini(&sh); /* also after a failure: nothing of the lesson stays */
@@ -191,70 +156,141 @@ done:
 /* Set when replay cannot go on safely (e.g. it could not return to its network namespace). */
 static bool replay_abort;
 
-static enum outcome replay_one(const char *path, const char *rootfs, FILE *out)
+static enum outcome replay_one(const char *path, const char *rootfs, struct result *r)
 {
 	struct gph_lesson l;
 	struct gph_err e = {0};
 	char name[256], why[512];
 	enum outcome res;
 
-	lesson_name(path, name, sizeof name);
+	lesson_short_name(path, name, sizeof name);
 	if (gph_lesson_load(path, &l, &e) < 0) {
-		fprintf(out, "FAIL %s: cannot load the lesson\n", name);
-		gph_err_print(&e, out, "  error");
+		headline(r, "%s: cannot load the lesson", name);
+		gph_err_print(&e, r->detail, "  error");
 		return FAILED;
 	}
 	if (gph_lesson_lint(&l, NULL) > 0) {
-		fprintf(out, "FAIL %s: the lesson breaks the rules of lessons/README.md:\n", name);
-		gph_lesson_lint(&l, out);
+		headline(r, "%s: the lesson breaks the rules of lessons/README.md", name);
+		gph_lesson_lint(&l, r->detail);
 		gph_lesson_free(&l);
 		return FAILED;
 	}
-	for (int i = 0; i < l.n_needs; i++)
-		if (!need_met(l.needs[i], why, sizeof why)) {
-			fprintf(out, "skip %s: %s\n", name, why);
-			gph_lesson_free(&l);
-			return SKIPPED;
-		}
-	/* A network lesson changes the shell's own network namespace (host veth ends, a bridge,
-	 * nftables rules, ip_forward): replay, being a test, gives it a fresh one. */
+	/* Unmet needs: skipped with the reason, never counted as passed. */
+	if (lesson_first_unmet(&l, why, sizeof why) >= 0) {
+		headline(r, "%s: %s", name, why);
+		gph_lesson_free(&l);
+		return SKIPPED;
+	}
 	int saved_net = -1;
-	for (int i = 0; i < l.n_needs; i++)
-		if (!strcmp(l.needs[i], "net") && gph_net_private_enter(&saved_net, &e) < 0) {
-			fprintf(out, "FAIL %s: cannot give the lesson a network namespace of its own\n", name);
-			gph_err_print(&e, out, "  error");
-			gph_lesson_free(&l);
-			return FAILED;
-		}
-	fflush(out);
-	res = run_lesson(&l, name, rootfs, out);
+	if (lesson_net_enter(&l, &saved_net, &e) < 0) {
+		headline(r, "%s: cannot give the lesson a network namespace of its own", name);
+		gph_err_print(&e, r->detail, "  error");
+		gph_lesson_free(&l);
+		return FAILED;
+	}
+	res = run_lesson(&l, name, rootfs, r);
 	gph_lesson_free(&l);
-	if (saved_net >= 0 && gph_net_private_leave(saved_net, &e) < 0) {
-		gph_err_print(&e, out, "  error");
+	if (lesson_net_leave(saved_net, &e) < 0) {
+		gph_err_print(&e, r->detail, "  error");
 		replay_abort = true;
 		res = FAILED;
 	}
-	fflush(out);
 	return res;
 }
 
-int shell_replay(const char *rootfs, char *const *files, int n, FILE *out)
+/* Each line of text, prefixed (TAP diagnostics are "# " lines). */
+static void print_prefixed(FILE *out, const char *text, const char *prefix)
 {
-	int count[3] = {0, 0, 0};
+	while (*text) {
+		size_t n = strcspn(text, "\n");
+		fprintf(out, "%s%.*s\n", prefix, (int)n, text);
+		text += n;
+		if (*text == '\n')
+			text++;
+	}
+}
+
+static void print_result(FILE *out, bool tap, int number, enum outcome res, const struct result *r,
+			 const char *detail)
+{
+	if (!tap) {
+		static const char *const word[] = {[PASSED] = "ok  ", [FAILED] = "FAIL", [SKIPPED] = "skip"};
+		fprintf(out, "%s %s\n", word[res], r->head);
+		print_prefixed(out, detail, "");
+		return;
+	}
+	/* TAP: "# SKIP reason" is a directive, so a skipped lesson is never read as a pass. */
+	const char *reason = strstr(r->head, ": ");
+	if (res == SKIPPED && reason)
+		fprintf(out, "ok %d - %.*s # SKIP %s\n", number, (int)(reason - r->head), r->head,
+			reason + 2);
+	else if (res == SKIPPED)
+		fprintf(out, "ok %d - %s # SKIP\n", number, r->head);
+	else
+		fprintf(out, "%s %d - %s\n", res == PASSED ? "ok" : "not ok", number, r->head);
+	print_prefixed(out, detail, "# ");
+}
+
+int shell_replay_opts(const char *rootfs, char *const *files, int n, FILE *out, bool tap)
+{
+	int count[3] = {0, 0, 0}, done = 0;
 	struct gph_err e = {0};
 
 	if (shell_catch_stop_signals(true, &e) < 0) {
 		gph_err_print(&e, stderr, "error");
 		return 1;
 	}
-	for (int i = 0; i < n && !shell_stop_signal && !replay_abort; i++)
-		count[replay_one(files[i], rootfs, out)]++;
-	fprintf(out, "%d passed, %d failed", count[PASSED], count[FAILED]);
+	if (tap)
+		fprintf(out, "TAP version 13\n1..%d\n", n);
+	for (; done < n && !shell_stop_signal && !replay_abort; done++) {
+		struct result r = {.head = ""};
+		char *detail = NULL;
+		size_t len = 0;
+		enum outcome res;
+		fflush(out);
+		if (!(r.detail = open_memstream(&detail, &len))) {
+			fprintf(out, "error: open_memstream: %s\n", strerror(errno));
+			return 1;
+		}
+		res = replay_one(files[done], rootfs, &r);
+		fclose(r.detail);
+		print_result(out, tap, done + 1, res, &r, detail ? detail : "");
+		free(detail);
+		count[res]++;
+		fflush(out);
+	}
+	if (tap && done < n)
+		fprintf(out, "Bail out! %s\n", shell_stop_signal ? "stopped by a signal" :
+			"could not return to the original network namespace");
+	fprintf(out, "%s%d passed, %d failed", tap ? "# " : "", count[PASSED], count[FAILED]);
 	if (count[SKIPPED])
 		fprintf(out, ", %d skipped", count[SKIPPED]);
 	fputc('\n', out);
 	fflush(out);
 	if (shell_stop_signal)
 		return 128 + shell_stop_signal;
-	return count[FAILED] ? 1 : 0;
+	return count[FAILED] || done < n ? 1 : 0;
+}
+
+int shell_replay(const char *rootfs, char *const *files, int n, FILE *out)
+{
+	return shell_replay_opts(rootfs, files, n, out, false);
+}
+
+int shell_lint(char *const *files, int n, FILE *out)
+{
+	int bad = 0;
+	for (int i = 0; i < n; i++) {
+		struct gph_lesson l;
+		struct gph_err e = {0};
+		if (gph_lesson_load(files[i], &l, &e) < 0) {
+			gph_err_print(&e, out, "error");
+			bad++;
+			continue;
+		}
+		bad += gph_lesson_lint(&l, out) > 0;
+		gph_lesson_free(&l);
+	}
+	fprintf(out, "lint: %d lesson%s, %d with problems\n", n, n == 1 ? "" : "s", bad);
+	return bad ? 1 : 0;
 }

@@ -13,6 +13,7 @@
 #include "gph/step.h"
 #include "gph/trace.h"
 #include "shell.h"
+#include "tutor.h"
 
 volatile sig_atomic_t shell_stop_signal;
 
@@ -413,6 +414,26 @@ static enum shell_rc cmd_save(struct call *c) { return cmd_outside(c, shell_cmd_
 static enum shell_rc cmd_export(struct call *c) { return cmd_outside(c, shell_cmd_export); }
 static enum shell_rc cmd_doctor(struct call *c) { return cmd_outside(c, shell_cmd_doctor); }
 
+/* `lesson NAME` and `lessons` (the tutor, src/shell/tutor.c). */
+static enum shell_rc cmd_lesson(struct call *c)
+{
+	if (c->argc != 2)
+		return usage(c, gph_cmd_find("lesson"));
+	int rc = tutor_run(c->sh, c->argv[1]);
+	if (rc == TUTOR_MUST_QUIT)
+		return SHELL_QUIT;
+	c->status = rc;
+	return rc == 0 ? SHELL_OK : SHELL_FAILED;
+}
+
+static enum shell_rc cmd_lessons(struct call *c)
+{
+	if (c->argc != 1)
+		return usage(c, gph_cmd_find("lessons"));
+	c->status = tutor_list(c->sh->out);
+	return c->status == 0 ? SHELL_OK : SHELL_FAILED;
+}
+
 /* The shell's own commands; every other row of gph_cmds[] with is_step goes to cmd_step. */
 static const struct {
 	const char *name;
@@ -422,6 +443,7 @@ static const struct {
 	{"explain", cmd_explain}, {"quit", cmd_quit}, {"exit", cmd_quit}, {"trace", cmd_trace},
 	{"score", cmd_score},
 	{"save", cmd_save}, {"export", cmd_export}, {"doctor", cmd_doctor},
+	{"lesson", cmd_lesson}, {"lessons", cmd_lessons},
 };
 
 static enum shell_rc dispatch(struct call *c)

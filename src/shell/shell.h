@@ -32,6 +32,7 @@ struct shell {
 	enum shell_io io;
 	int commands;               /* command lines run (not blanks or comments) */
 	int failures;               /* of those, how many failed */
+	const char *start_lesson;   /* --lesson NAME: the REPL starts with the tutor on it */
 };
 
 /* Result of one command line. */
@@ -56,8 +57,16 @@ bool shell_line_has_words(const char *line);
 int shell_run_script(struct shell *sh, FILE *in);
 /* The REPL (readline, history, completion). Returns the exit status. */
 int shell_repl(struct shell *sh);
+/* One line from the terminal with prompt (the REPL's reader: Ctrl-C clears the line); NULL at
+ * Ctrl-D or on a stop signal. The caller frees the line. */
+char *shell_read_line(const char *prompt);
 /* `--replay FILE...`: returns the exit status (0 when no lesson failed). */
 int shell_replay(const char *rootfs, char *const *files, int n, FILE *out);
+/* The same, printing TAP (a "# SKIP" line with the reason for each lesson this machine cannot
+ * run) when tap. */
+int shell_replay_opts(const char *rootfs, char *const *files, int n, FILE *out, bool tap);
+/* `--lint FILE...`: the lesson lint only (no sandbox, no root); 1 when a lesson has problems. */
+int shell_lint(char *const *files, int n, FILE *out);
 
 /* `save FILE`, `export run [CMD...]`, `doctor` (shell_export.c): 0, or -1 after printing why. */
 int shell_cmd_save(struct shell *sh, int argc, char **argv);

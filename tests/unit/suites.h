@@ -13,4 +13,5 @@ Suite *suite_step(void);    /* tests/unit/test_step.c: command table, step parsi
 Suite *suite_trace(void);   /* tests/unit/test_trace.c: trace rendering, failure diagnosis on fixtures */
 Suite *suite_picture(void); /* tests/unit/test_picture.c: usage bars, colour, JSON escaping */
 Suite *suite_export(void);  /* tests/unit/test_export.c: export run, save, doctor parsers */
+Suite *suite_tutor(void);   /* tests/unit/test_tutor.c: step equivalence, vacuous expectations, progress */
 #endif
