@@ -140,9 +140,10 @@ check: all
 	$(MAKE) check-v2
 
 clean:
-	rm -rf build build-asan gophernetes gophernetes-shell
+	rm -rf build build-asan build-fuzz gophernetes gophernetes-shell
 
 distclean: clean
 	rm -rf rootfs
 
 include tests/v2vm/v2vm.mk
+include tests/fuzz/fuzz.mk

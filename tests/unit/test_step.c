@@ -155,6 +155,32 @@ START_TEST(cgroup_and_net)
 }
 END_TEST
 
+/* Found by the fuzzer (tests/fuzz/step.c; inputs kept in tests/fuzz/corpus/step/regress-*). */
+START_TEST(fuzz_findings)
+{
+	struct gph_step s;
+	struct gph_err e;
+	/* A subnet with host bits was kept and refused only when the step was applied. */
+	char *sub[] = {"net", "bridge", "subnet", "10.89.0.5/16", NULL};
+	ck_assert_int_eq(parse(&s, &e, 4, sub), -1);
+	ck_assert_msg(strstr(e.msg, "net bridge: ") && strstr(e.msg, "host bits"), "message: %s", e.msg);
+	char *sub2[] = {"net", "bridge", "subnet", "garbage", NULL};
+	ck_assert_int_eq(parse(&s, &e, 4, sub2), -1);
+	/* sscanf's %d took blanks and signs and wrapped 4294967376 to 80. */
+	static char *badports[] = {"4294967376:80", "80:4294967376", " 80:80", "\f80:80", "80: 80", "+80:80",
+				   "-0:80", "80:+80", "065536:80", "000080:80"};
+	for (size_t i = 0; i < sizeof badports / sizeof badports[0]; i++) {
+		char *bp[] = {"net", "port", badports[i], NULL};
+		ck_assert_msg(parse(&s, &e, 3, bp) == -1, "[%s] accepted as %d:%d", badports[i], s.host_port, s.ctr_port);
+	}
+	char *ok[] = {"net", "port", "65535:1/tcp", NULL};
+	ck_assert_int_eq(parse(&s, &e, 3, ok), 0);
+	ck_assert_int_eq(s.host_port, 65535);
+	ck_assert_int_eq(s.ctr_port, 1);
+	ck_assert_str_eq(s.proto, "tcp");
+}
+END_TEST
+
 START_TEST(unknown_command_suggests_closest)
 {
 	struct gph_step s;
@@ -263,6 +289,7 @@ Suite *suite_step(void)
 	tcase_add_test(t, root_dirs_resolved_and_checked);
 	tcase_add_test(t, mounts);
 	tcase_add_test(t, cgroup_and_net);
+	tcase_add_test(t, fuzz_findings);
 	tcase_add_test(t, unknown_command_suggests_closest);
 	tcase_add_test(t, table_is_complete);
 	suite_add_tcase(s, t);

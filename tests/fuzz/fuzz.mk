@@ -1,0 +1,55 @@
+# tests/fuzz/fuzz.mk — libFuzzer targets (issue 8, item 5), included at the end of the Makefile.
+#
+#   make fuzz                  build every target with clang (-fsanitize=fuzzer,address,undefined)
+#                              and run each for FUZZ_SECONDS (default 30); fails on any crash,
+#                              sanitizer report, leak or broken property
+#   make fuzz FUZZ_SECONDS=10  the short form `make check` runs (through check-analysis)
+#   make fuzz-regress          run only the kept inputs (seeds and past crashes), once each
+#
+# Targets (tests/fuzz/TARGET.c, seeds and regression inputs in tests/fuzz/corpus/TARGET/, a
+# dictionary in tests/fuzz/TARGET.dict where one helps):
+#   step    a REPL line: gph_split_words, gph_cmd_closest, gph_step_parse
+#   lesson  gph_lesson_parse, gph_lesson_lint, gph_lesson_check
+#   values  sizes, DEV:RATE, cpus, int ranges, cpu lists, hostnames, CIDRs
+#   glob    gph_glob_match against an independent reference matcher
+# Only the pure engine sources these need are compiled (no libnl, no libnftables). New inputs
+# that libFuzzer finds go to $(FUZZ_BUILD)/corpus/TARGET, crashes to $(FUZZ_BUILD)/crashes/: a
+# crash, once fixed in the product, is copied into tests/fuzz/corpus/TARGET/ as a regression input.
+FUZZ_PKGS    := clang libclang-rt-14-dev
+FUZZ_CC      ?= clang
+FUZZ_BUILD   ?= build-fuzz
+FUZZ_SECONDS ?= 30
+FUZZ_TARGETS := step lesson values glob
+FUZZ_ENGINE  := error parse parse_limits step_parse step_table lesson glob ipam
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_CFLAGS  := -std=gnu11 -Wall -Wextra -Werror -Iinclude -g -O1 $(FUZZ_SAN)
+
+FUZZ_ENGINE_OBJ := $(FUZZ_ENGINE:%=$(FUZZ_BUILD)/engine/%.o)
+FUZZ_BINS       := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz-%)
+
+.PHONY: fuzz fuzz-build fuzz-regress fuzz-deps
+# Kept between builds (make would delete them as intermediate files of the fuzz-% rule).
+.SECONDARY: $(FUZZ_ENGINE_OBJ)
+
+fuzz-deps:
+	@missing=""; for p in $(FUZZ_PKGS); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" != 0 ]; then echo "missing Debian packages:$$missing — run as root (sudo make fuzz-deps)"; exit 1; fi; \
+	  echo "installing:$$missing"; \
+	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+
+$(FUZZ_BUILD)/engine/%.o: src/engine/%.c $(wildcard include/gph/*.h) | fuzz-deps
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FUZZ_BUILD)/fuzz-%: tests/fuzz/%.c tests/fuzz/fuzz.h $(FUZZ_ENGINE_OBJ) | fuzz-deps
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_ENGINE_OBJ)
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: fuzz-build
+	tests/fuzz/run.sh --bin $(FUZZ_BUILD) --seconds $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+fuzz-regress: fuzz-build
+	tests/fuzz/run.sh --bin $(FUZZ_BUILD) --regress $(FUZZ_TARGETS)
