@@ -114,7 +114,7 @@ static FILE *ns_mountinfo(pid_t holder)
 		while ((n = read(fd, buf, sizeof buf)) > 0)
 			if (write(fileno(tmp), buf, (size_t)n) != n)
 				_exit(1);
-		_exit(n < 0);
+		_exit(n < 0 ? 1 : 0);
 	}
 	int st = 0;
 	if (c > 0 && waitpid(c, &st, 0) == c && WIFEXITED(st) && WEXITSTATUS(st) == 0) {
@@ -196,9 +196,9 @@ static void show_file(struct gph_sandbox *sb, FILE *out, const char *ctl, const 
 	if (gph_cg_read_file(&sb->cg, ctl, file, buf, sizeof buf, &e) < 0)
 		return;
 	long long v;
-	char pretty[32] = "";
 	struct gph_err ign;
 	if (strncmp(file, "memory.", 7) == 0 && gph_parse_size(buf, &v, &ign) == 0 && v >= 1024 && v < (1LL << 60)) {
+		char pretty[32];
 		gph_format_size(v, pretty, sizeof pretty);
 		fprintf(out, "  %-30s %s (%s)%s%s\n", file, buf, pretty, label ? " " : "", label ? label : "");
 	} else {

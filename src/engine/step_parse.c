@@ -98,10 +98,8 @@ int gph_parse_idmap(const char *spec, char *out, size_t len, struct gph_err *e)
 
 static int want_args(int argc, char **argv, int min, int max, struct gph_err *e)
 {
-	const struct gph_cmd_def *d = gph_cmd_find(argv[0]);
 	if (argc - 1 < min || argc - 1 > max)
-		return gph_fail(e, 0, NULL, "%s: expected %s%s", argv[0], argc - 1 < min ? "more arguments" : "fewer arguments",
-				d ? "" : "");
+		return gph_fail(e, 0, NULL, "%s: expected %s", argv[0], argc - 1 < min ? "more arguments" : "fewer arguments");
 	return 0;
 }
 

@@ -7,15 +7,15 @@
 #   make fuzz-regress          run only the kept inputs (seeds and past crashes), once each
 #
 # Targets (tests/fuzz/TARGET.c, seeds and regression inputs in tests/fuzz/corpus/TARGET/, a
-# dictionary in tests/fuzz/TARGET.dict where one helps):
+# dictionary in tests/fuzz/TARGET.dict):
 #   step    a REPL line: gph_split_words, gph_cmd_closest, gph_step_parse
 #   lesson  gph_lesson_parse, gph_lesson_lint, gph_lesson_check
 #   values  sizes, DEV:RATE, cpus, int ranges, cpu lists, hostnames, CIDRs
 #   glob    gph_glob_match against an independent reference matcher
-# Only the pure engine sources these need are compiled (no libnl, no libnftables). New inputs
-# that libFuzzer finds go to $(FUZZ_BUILD)/corpus/TARGET, crashes to $(FUZZ_BUILD)/crashes/: a
-# crash, once fixed in the product, is copied into tests/fuzz/corpus/TARGET/ as a regression input.
-FUZZ_PKGS    := clang libclang-rt-14-dev
+# Only the pure engine sources these need are compiled (no libnl, no libnftables). clang and
+# libclang-rt-14-dev (libFuzzer itself) come with `make test-deps`. New inputs that libFuzzer
+# finds go to $(FUZZ_BUILD)/corpus/TARGET, crashes to $(FUZZ_BUILD)/crashes/: a crash, once
+# fixed in the product, is copied into tests/fuzz/corpus/TARGET/ as a regression input.
 FUZZ_CC      ?= clang
 FUZZ_BUILD   ?= build-fuzz
 FUZZ_SECONDS ?= 30
@@ -27,23 +27,15 @@ FUZZ_CFLAGS  := -std=gnu11 -Wall -Wextra -Werror -Iinclude -g -O1 $(FUZZ_SAN)
 FUZZ_ENGINE_OBJ := $(FUZZ_ENGINE:%=$(FUZZ_BUILD)/engine/%.o)
 FUZZ_BINS       := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz-%)
 
-.PHONY: fuzz fuzz-build fuzz-regress fuzz-deps
+.PHONY: fuzz fuzz-build fuzz-regress
 # Kept between builds (make would delete them as intermediate files of the fuzz-% rule).
 .SECONDARY: $(FUZZ_ENGINE_OBJ)
 
-fuzz-deps:
-	@missing=""; for p in $(FUZZ_PKGS); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; done; \
-	if [ -n "$$missing" ]; then \
-	  if [ "$$(id -u)" != 0 ]; then echo "missing Debian packages:$$missing — run as root (sudo make fuzz-deps)"; exit 1; fi; \
-	  echo "installing:$$missing"; \
-	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \
-	fi
-
-$(FUZZ_BUILD)/engine/%.o: src/engine/%.c $(wildcard include/gph/*.h) | fuzz-deps
+$(FUZZ_BUILD)/engine/%.o: src/engine/%.c $(wildcard include/gph/*.h) | test-deps
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 
-$(FUZZ_BUILD)/fuzz-%: tests/fuzz/%.c tests/fuzz/fuzz.h $(FUZZ_ENGINE_OBJ) | fuzz-deps
+$(FUZZ_BUILD)/fuzz-%: tests/fuzz/%.c tests/fuzz/fuzz.h $(FUZZ_ENGINE_OBJ) | test-deps
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_ENGINE_OBJ)
 
 fuzz-build: $(FUZZ_BINS)

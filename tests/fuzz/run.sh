@@ -43,11 +43,14 @@ for t in "$@"; do
 	rc=$?
 	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
 	cov=$(grep -o 'cov: [0-9]*' "$log" | tail -n 1)
-	if [ "$rc" = 0 ]; then
+	if [ "$rc" = 0 ] && [ "$regress" = 1 ]; then
+		echo "fuzz $t: ok: $(ls "$seeds" | wc -l) kept inputs replayed (log: $log)"
+	elif [ "$rc" = 0 ]; then
 		echo "fuzz $t: ok: ${runs:-?} inputs run, ${cov:-cov: ?} (log: $log)"
 	else
-		echo "fuzz $t: FAIL (exit $rc), the end of $log:"
-		tail -n 40 "$log" | sed 's/^/    /'
+		echo "fuzz $t: FAIL (exit $rc), from $log:"
+		{ grep -m1 -A16 -E 'ERROR: |property broken|==ERROR' "$log" || tail -n 20 "$log"; } | sed 's/^/    /'
+		grep -E '^SUMMARY|Test unit written|^0x|^stat::number' "$log" | cut -c1-300 | sed 's/^/    /'
 		echo "    the input is saved in $bin/crashes/; reproduce with: $fuzzer FILE"
 		echo "    fix the product, then keep the input as tests/fuzz/corpus/$t/regress-WHAT"
 		failed="$failed $t"
