@@ -60,6 +60,7 @@ int gph_parse_idmap(const char *spec, char *out, size_t len, struct gph_err *e)
 	size_t off = 0;
 	int lines = 0;
 	const char *p = spec;
+	unsigned long seen[5][3]; /* the ranges so far, to refuse overlaps */
 	out[0] = '\0';
 	while (*p) {
 		char *end;
@@ -80,8 +81,18 @@ int gph_parse_idmap(const char *spec, char *out, size_t len, struct gph_err *e)
 		if (v[2] == 0 || v[0] + v[2] - 1 > 4294967294UL || v[1] + v[2] - 1 > 4294967294UL)
 			return gph_fail(e, ERANGE, "COUNT must be at least 1 and the range must fit below 4294967295",
 					"bad count in \"%s\"", spec);
-		if (++lines > 5) /* the kernel's limit is 340 lines; 5 is plenty and keeps the step small */
+		if (lines == 5) /* the kernel's limit is 340 lines; 5 is plenty and keeps the step small */
 			return gph_fail(e, E2BIG, NULL, "at most 5 ranges in \"%s\"", spec);
+		/* The kernel refuses overlapping ranges, on either side, only when the map is written, by
+		 * which time the namespace exists: refuse them here (found by tests/fuzz/step.c). */
+		for (int i = 0; i < lines; i++)
+			for (int side = 0; side < 2; side++)
+				if (v[side] < seen[i][side] + seen[i][2] && seen[i][side] < v[side] + v[2])
+					return gph_fail(e, EINVAL, "each id may be mapped once, on the container side "
+							"(first number) and on the host side (second)",
+							"ranges %lu:%lu:%lu and %lu:%lu:%lu overlap in \"%s\"", seen[i][0],
+							seen[i][1], seen[i][2], v[0], v[1], v[2], spec);
+		memcpy(seen[lines++], v, sizeof v);
 		int n = snprintf(out + off, len - off, "%lu %lu %lu\n", v[0], v[1], v[2]);
 		if (n < 0 || (size_t)n >= len - off)
 			return gph_fail(e, E2BIG, NULL, "ranges too long in \"%s\"", spec);

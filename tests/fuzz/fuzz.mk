@@ -12,7 +12,8 @@
 #   lesson  gph_lesson_parse, gph_lesson_lint, gph_lesson_check
 #   values  sizes, DEV:RATE, cpus, int ranges, cpu lists, hostnames, CIDRs
 #   glob    gph_glob_match against an independent reference matcher
-# Only the pure engine sources these need are compiled (no libnl, no libnftables). clang and
+# Only the engine sources these need are compiled (no libnl, no libnftables; libcap for the
+# capability names of `cap`). clang and
 # libclang-rt-14-dev (libFuzzer itself) come with `make test-deps`. New inputs that libFuzzer
 # finds go to $(FUZZ_BUILD)/corpus/TARGET, crashes to $(FUZZ_BUILD)/crashes/: a crash, once
 # fixed in the product, is copied into tests/fuzz/corpus/TARGET/ as a regression input.
@@ -20,9 +21,10 @@ FUZZ_CC      ?= clang
 FUZZ_BUILD   ?= build-fuzz
 FUZZ_SECONDS ?= 30
 FUZZ_TARGETS := step lesson values glob
-FUZZ_ENGINE  := error parse parse_limits step_parse step_table lesson glob ipam
+FUZZ_ENGINE  := error parse parse_limits step_parse step_parse_priv step_table harden_caps lesson glob ipam
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_CFLAGS  := -std=gnu11 -Wall -Wextra -Werror -Iinclude -g -O1 $(FUZZ_SAN)
+FUZZ_LIBS    := -lcap
 
 FUZZ_ENGINE_OBJ := $(FUZZ_ENGINE:%=$(FUZZ_BUILD)/engine/%.o)
 FUZZ_BINS       := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz-%)
@@ -36,7 +38,7 @@ $(FUZZ_BUILD)/engine/%.o: src/engine/%.c $(wildcard include/gph/*.h) | test-deps
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 
 $(FUZZ_BUILD)/fuzz-%: tests/fuzz/%.c tests/fuzz/fuzz.h $(FUZZ_ENGINE_OBJ) | test-deps
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_ENGINE_OBJ)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_ENGINE_OBJ) $(FUZZ_LIBS)
 
 fuzz-build: $(FUZZ_BINS)
 

@@ -8,6 +8,7 @@
 #include <sched.h>
 #include <stdbool.h>
 #include "gph/bridge.h"
+#include "gph/harden.h"
 #include "gph/parse.h"
 #include "gph/step.h"
 #include "fuzz.h"
@@ -55,6 +56,32 @@ static void check_round_trip(char **argv, int argc)
 	free(line);
 }
 
+/* An id map as the step keeps it for /proc/PID/uid_map: 1-5 lines "C H N\n", each range non-empty
+ * and below 4294967295, and no two ranges overlapping on either side (the kernel refuses such a
+ * map when it is written, which is too late: the namespace exists by then). */
+static void check_idmap(const char *map, const char *what)
+{
+	unsigned long long c[6], h[6], n[6];
+	int lines = 0, used;
+	const char *p = map;
+	FZ_CHECK(*map, "%s empty", what);
+	while (*p) {
+		FZ_CHECK(lines < 5, "%s has more than 5 lines: [%s]", what, map);
+		FZ_CHECK(sscanf(p, "%llu %llu %llu\n%n", &c[lines], &h[lines], &n[lines], &used) == 3,
+			 "%s line [%s]", what, p);
+		FZ_CHECK(n[lines] >= 1 && c[lines] + n[lines] - 1 <= 4294967294ULL &&
+			 h[lines] + n[lines] - 1 <= 4294967294ULL, "%s range %llu %llu %llu", what, c[lines], h[lines], n[lines]);
+		for (int i = 0; i < lines; i++) {
+			FZ_CHECK(c[i] + n[i] <= c[lines] || c[lines] + n[lines] <= c[i],
+				 "%s: container ranges overlap in [%s]", what, map);
+			FZ_CHECK(h[i] + n[i] <= h[lines] || h[lines] + n[lines] <= h[i],
+				 "%s: host ranges overlap in [%s]", what, map);
+		}
+		lines++;
+		p += used;
+	}
+}
+
 /* "HOST:CTR" or "HOST:CTR/tcp|udp" with plain decimal numbers equal to what was parsed. */
 static bool port_spelled_plainly(const char *arg, const struct gph_step *s)
 {
@@ -69,7 +96,7 @@ static bool port_spelled_plainly(const char *arg, const struct gph_step *s)
 
 static void check_step(const struct gph_step *s, int argc, char **argv)
 {
-	const int known_ns = CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWCGROUP;
+	const int known_ns = CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWCGROUP;
 	struct gph_err e;
 	char buf[64];
 
@@ -82,6 +109,13 @@ static void check_step(const struct gph_step *s, int argc, char **argv)
 			gph_ns_flags_str(s->ns_flags, buf, len);
 			FZ_CHECK(strlen(buf) < len, "gph_ns_flags_str overran %zu bytes", len);
 		}
+		FZ_CHECK_TERMINATED(s->uidmap);
+		FZ_CHECK_TERMINATED(s->gidmap);
+		if (s->uidmap[0])
+			check_idmap(s->uidmap, "uidmap");
+		if (s->gidmap[0])
+			check_idmap(s->gidmap, "gidmap");
+		FZ_CHECK(!(s->uidmap[0] || s->gidmap[0]) || (s->ns_flags & CLONE_NEWUSER), "a map without user");
 		break;
 	case GPH_STEP_HOSTNAME:
 		FZ_CHECK_TERMINATED(s->hostname);
@@ -91,6 +125,7 @@ static void check_step(const struct gph_step *s, int argc, char **argv)
 	case GPH_STEP_CHROOT:
 	case GPH_STEP_PIVOT_ROOT:
 	case GPH_STEP_MOUNT:
+	case GPH_STEP_WORKDIR:
 		FZ_CHECK(s->path[0] == '/', "path [%s] is not absolute", s->path);
 		break;
 	case GPH_STEP_CGROUP:
@@ -142,6 +177,26 @@ static void check_step(const struct gph_step *s, int argc, char **argv)
 				FZ_CHECK(gph_cidr_parse(s->subnet, &a, &prefix, &e) == 0, "subnet [%s] accepted: %s",
 					 s->subnet, e.msg);
 		}
+		break;
+	case GPH_STEP_CAP:
+		FZ_CHECK(s->cap_op == GPH_CAPOP_DEFAULT || s->cap_op == GPH_CAPOP_ALL || s->caps,
+			 "cap add/drop of nothing");
+		break;
+	case GPH_STEP_USER: {
+		/* "UID" or "UID:GID", plain digits, each id below (uid_t)-1, which means "unchanged". */
+		const char *colon = strchr(argv[1], ':');
+		FZ_CHECK(strspn(argv[1], "0123456789:") == strlen(argv[1]) && (!colon || !strchr(colon + 1, ':')),
+			 "user [%s] accepted", argv[1]);
+		FZ_CHECK(s->uid != 4294967295u && s->gid != 4294967295u, "user [%s] gave %u:%u", argv[1], s->uid, s->gid);
+		FZ_CHECK(strtoull(argv[1], NULL, 10) == s->uid, "user [%s] gave uid %u", argv[1], s->uid);
+		FZ_CHECK(colon ? strtoull(colon + 1, NULL, 10) == s->gid : s->gid == s->uid, "user [%s] gave gid %u",
+			 argv[1], s->gid);
+		break;
+	}
+	case GPH_STEP_SECCOMP:
+	case GPH_STEP_NNP:
+	case GPH_STEP_MASK:
+	case GPH_STEP_READONLY:
 		break;
 	}
 }

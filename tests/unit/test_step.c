@@ -173,6 +173,19 @@ START_TEST(fuzz_findings)
 		char *bp[] = {"net", "port", badports[i], NULL};
 		ck_assert_msg(parse(&s, &e, 3, bp) == -1, "[%s] accepted as %d:%d", badports[i], s.host_port, s.ctr_port);
 	}
+	/* Overlapping id map ranges (either side) were kept for the kernel to refuse after the
+	 * namespace was made. Ranges that only touch are fine. */
+	static const char *overlaps[] = {"0:1000:1,0:2000:1", "0:1000:1,1:1000:1", "0:100000:65536,65535:5000:1",
+					 "10:100:10,0:90:11", "0:0:1,1:1:1,2:2:1,3:0:1"};
+	for (size_t i = 0; i < sizeof overlaps / sizeof overlaps[0]; i++) {
+		char out[128];
+		gph_err_clear(&e);
+		ck_assert_msg(gph_parse_idmap(overlaps[i], out, sizeof out, &e) == -1, "accepted \"%s\"", overlaps[i]);
+		ck_assert_msg(strstr(e.msg, "overlap"), "message: %s", e.msg);
+	}
+	char out[128];
+	ck_assert_int_eq(gph_parse_idmap("0:1000:1,1:1001:1,2:0:1", out, sizeof out, &e), 0);
+	ck_assert_str_eq(out, "0 1000 1\n1 1001 1\n2 0 1\n");
 	char *ok[] = {"net", "port", "65535:1/tcp", NULL};
 	ck_assert_int_eq(parse(&s, &e, 3, ok), 0);
 	ck_assert_int_eq(s.host_port, 65535);
