@@ -150,6 +150,7 @@ valgrind: test-deps
 	tests/lint/valgrind-unit.sh build/unit-tests build/valgrind
 
 check-analysis: lint valgrind
+	$(MAKE) -j2 fuzz-build
 	$(MAKE) fuzz FUZZ_SECONDS=$(FUZZ_SHORT)
 
 # The order: fast host tests first, then the sanitizer build, then the analysis lane, then the
