@@ -88,10 +88,12 @@ int gph_parse_idmap(const char *spec, char *out, size_t len, struct gph_err *e)
 		for (int i = 0; i < lines; i++)
 			for (int side = 0; side < 2; side++)
 				if (v[side] < seen[i][side] + seen[i][2] && seen[i][side] < v[side] + v[2])
-					return gph_fail(e, EINVAL, "each id may be mapped once, on the container side "
-							"(first number) and on the host side (second)",
-							"ranges %lu:%lu:%lu and %lu:%lu:%lu overlap in \"%s\"", seen[i][0],
-							seen[i][1], seen[i][2], v[0], v[1], v[2], spec);
+					return gph_fail(e, 0, "each id may be mapped once, inside (the first number, "
+							"container ids) and outside (the second, host ids); see "
+							"user_namespaces(7)", "the ranges overlap %s (%s ids %lu+%lu and "
+							"%lu+%lu) in \"%s\"", side ? "outside" : "inside",
+							side ? "host" : "container", seen[i][side], seen[i][2], v[side],
+							v[2], spec);
 		memcpy(seen[lines++], v, sizeof v);
 		int n = snprintf(out + off, len - off, "%lu %lu %lu\n", v[0], v[1], v[2]);
 		if (n < 0 || (size_t)n >= len - off)
