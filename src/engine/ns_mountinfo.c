@@ -36,7 +36,7 @@ FILE *gph_ns_mountinfo(pid_t pid)
 		while ((n = read(fd, buf, sizeof buf)) > 0)
 			if (write(fileno(tmp), buf, (size_t)n) != n)
 				_exit(1);
-		_exit(n < 0);
+		_exit(n < 0 ? 1 : 0);
 	}
 	int st = 0;
 	if (c > 0 && waitpid(c, &st, 0) == c && WIFEXITED(st) && WEXITSTATUS(st) == 0) {
