@@ -102,3 +102,17 @@ bool gph_host_root_in(FILE *f)
 	rewind(f);
 	return found;
 }
+
+int gph_sandbox_mount_count(const struct gph_sandbox *sb)
+{
+	if (sb->holder <= 0)
+		return -1;
+	FILE *f = gph_ns_mountinfo(sb->holder);
+	if (!f)
+		return -1;
+	int n = 0, c;
+	while ((c = getc(f)) != EOF)
+		n += c == '\n';
+	fclose(f);
+	return n;
+}
