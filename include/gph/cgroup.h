@@ -52,6 +52,10 @@ struct gph_cgroup {
  * on v1 cpuset copies cpuset.cpus/cpuset.mems from the parent; on v2 enables the controllers
  * in subtree_control on the way down). parent_override, when not NULL, replaces "<own>/gophernetes".
  * On failure nothing made here remains. */
+/* Rootless mode: 1 when this process's v2 cgroup is delegated to it (writable directory,
+ * cgroup.procs and cgroup.subtree_control), so that it may create container cgroups below; 0 with
+ * the reason in why otherwise. */
+int gph_cg_delegated(char *why, size_t len);
 int gph_cg_create(struct gph_cgroup *cg, const char *id, const char *parent_override,
 		  struct gph_err *e);
 /* Move pid into the container cgroup in every hierarchy. */

@@ -60,7 +60,9 @@ struct gph_sandbox {
 	char failed_step[256];      /* a step that failed: exec is refused until it succeeds (B29) */
 	pid_t main_pid;             /* the running command, for `ps` and signal forwarding */
 	bool userns;                /* `ns user` applied: the sandbox is root in a user namespace of its own */
-	bool rootless;              /* started by a user other than root: no cgroup, no host-side links */
+	bool rootless;              /* started by a user other than root: no host-side links, and a cgroup
+	                               only in a delegated v2 subtree */
+	char no_cg_why[320];        /* rootless without a cgroup: why */
 	/* What exec'd commands may do (the privilege steps). A new sandbox has everything: all
 	 * capabilities, no filter, no masks; `run` applies its defaults as steps. */
 	struct {

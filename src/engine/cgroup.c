@@ -1,5 +1,6 @@
 /* cgroup mode detection, the process's hierarchies, and where a container's files are. */
 #include <errno.h>
+#include <stdio.h>
 #include <linux/magic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -171,4 +172,33 @@ int gph_cg_read_file(const struct gph_cgroup *cg, const char *controller, const 
 	if (gph_cgi_path(path, sizeof path, e, "%s/%s", dir, file) < 0)
 		return -1;
 	return gph_cgi_read_line(path, buf, len, e);
+}
+
+int gph_cg_delegated(char *why, size_t len)
+{
+	struct gph_cg_hier h[GPH_CG_MAX_HIER];
+	enum gph_cg_mode mode;
+	int n = 0;
+	struct gph_err e = {0};
+	if (gph_cgi_load(&mode, h, &n, &e) < 0) {
+		snprintf(why, len, "%s", e.msg);
+		return 0;
+	}
+	if (mode != GPH_CG_V2 || n < 1) {
+		snprintf(why, len, "this host uses cgroup v1 (or hybrid), where only root may create cgroups");
+		return 0;
+	}
+	/* Delegated (systemd's Delegate=yes, or a chown by root): the directory and the files that
+	 * create children, move processes and hand out controllers belong to us. */
+	static const char *const files[] = {"", "/cgroup.procs", "/cgroup.subtree_control"};
+	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+		char path[PATH_MAX * 2];
+		snprintf(path, sizeof path, "%s%s%s", h[0].mount, strcmp(h[0].own, "/") ? h[0].own : "", files[i]);
+		if (access(path, W_OK) < 0) {
+			snprintf(why, len, "this process's cgroup %s is not delegated to this user (%s: %s); e.g. "
+				 "`systemd-run --user --scope -p Delegate=yes gophernetes ...`", h[0].own, path, strerror(errno));
+			return 0;
+		}
+	}
+	return 1;
 }

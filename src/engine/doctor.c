@@ -214,8 +214,8 @@ static void facts(FILE *out, const struct gph_doctor_facts *f, const char *rootf
 	if (f->root)
 		fprintf(out, "  user:        root\n");
 	else
-		fprintf(out, "  user:        uid %u, not root: rootless mode (`ns user` first; no cgroup limits, only "
-			"`net none`); lessons that need root are skipped\n", (unsigned)geteuid());
+		fprintf(out, "  user:        uid %u, not root: rootless mode (`ns user` first; cgroup limits only in a "
+			"delegated cgroup v2 directory; only `net none`); lessons that need root are skipped\n", (unsigned)geteuid());
 
 	if (f->cg_mode < 0)
 		fprintf(out, "  cgroups:     none found at /sys/fs/cgroup: every `cgroup` step fails\n");

@@ -75,13 +75,22 @@ int gph_sandbox_start(struct gph_sandbox *sb, const struct gph_sandbox_opts *o, 
 	/* The ledger exists before anything it describes, so `gc` can always find what we made. */
 	if (gph_fault_point("state", e) < 0 || gph_state_write(sb, 0, e) < 0)
 		return -1;
-	if (!sb->rootless) {
+	/* Rootless: a cgroup only below a delegated v2 cgroup, and its failure is not fatal (the
+	 * user's shell may share that cgroup, for one); the cgroup steps then say why there is none. */
+	if (!sb->rootless || gph_cg_delegated(sb->no_cg_why, sizeof sb->no_cg_why)) {
 		if (gph_fault_point("cgroup.create", e) < 0 || gph_cg_create(&sb->cg, sb->id, o->cgroup_parent, e) < 0) {
-			gph_err_wrap(e, "creating the container's cgroup: ");
-			gph_state_remove(sb);
-			return -1;
+			if (sb->rootless) {
+				snprintf(sb->no_cg_why, sizeof sb->no_cg_why, "the delegated cgroup refused a child: %.200s%s%.60s",
+					 e->msg, e->errnum ? ": " : "", e->errnum ? strerror(e->errnum) : "");
+				memset(e, 0, sizeof *e);
+			} else {
+				gph_err_wrap(e, "creating the container's cgroup: ");
+				gph_state_remove(sb);
+				return -1;
+			}
+		} else {
+			sb->has_cg = true;
 		}
-		sb->has_cg = true;
 	}
 	int sv[2];
 	if (gph_fault_point("holder.fork", e) < 0)
@@ -473,10 +482,12 @@ static int apply(struct gph_sandbox *sb, const struct gph_step *st, struct gph_e
 			snprintf(extra, sizeof extra, " (each exec remounts it for its own PID namespace)");
 		break;
 	case GPH_STEP_CGROUP:
-		if (!sb->has_cg)
-			return refuse(e, st->text, "this sandbox has no cgroup",
-				      "limits need a cgroup, and only root may create one here: rootless mode runs without "
-				      "(on a cgroup v2 machine with systemd, a delegated subtree would be the way)");
+		if (!sb->has_cg) {
+			char hint[512];
+			snprintf(hint, sizeof hint, "limits need a cgroup; rootless mode creates one only below a "
+				 "delegated cgroup v2 directory, and %s", sb->no_cg_why);
+			return refuse(e, st->text, "this sandbox has no cgroup", hint);
+		}
 		if (apply_cgroup(sb, st, extra, sizeof extra, e) < 0)
 			return -1;
 		break;

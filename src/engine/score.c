@@ -150,7 +150,7 @@ static void limit_verdict(const struct ctx *c, long long max, long long cur, con
 	o->step = step;
 	o->green = max >= 0;
 	if (!c->v->has_cg)
-		snprintf(o->why, sizeof o->why, "no cgroup (rootless mode)");
+		snprintf(o->why, sizeof o->why, "no cgroup (rootless mode: %.250s)", c->sb->no_cg_why);
 	else if (max == -2)
 		snprintf(o->why, sizeof o->why, "the %s limit cannot be read", what);
 	else if (max == -1)

@@ -227,7 +227,7 @@ static const struct show_row v1_rows[] = {
 static void show_cgroup(struct gph_sandbox *sb, FILE *out)
 {
 	if (!sb->has_cg) {
-		fprintf(out, "cgroup: none (rootless mode: only root may create cgroups here)\n");
+		fprintf(out, "cgroup: none (rootless mode: %s)\n", sb->no_cg_why);
 		return;
 	}
 	fprintf(out, "cgroup (%s host):\n", gph_cg_mode_name(sb->cg.mode));

@@ -109,7 +109,7 @@ static void draw_cgroup(const struct pen *p, const struct gph_view *v)
 {
 	if (!v->has_cg) {
 		heading(p, "cgroup");
-		fprintf(p->out, "  none (rootless mode: only root may create cgroups here)\n");
+		fprintf(p->out, "  none (rootless mode: %s)\n", v->no_cg_why);
 		return;
 	}
 	fprintf(p->out, "%scgroup%s (%s) %s\n", c(p, BOLD), c(p, OFF), v->cg_mode, v->cg_dir);

@@ -116,6 +116,7 @@ static void gather_cgroup(struct gph_sandbox *sb, struct gph_view *v)
 {
 	v->mem_cur = v->mem_max = v->pids_cur = v->pids_max = v->cpu_quota = v->cpu_period = -2;
 	v->has_cg = sb->has_cg;
+	snprintf(v->no_cg_why, sizeof v->no_cg_why, "%s", sb->no_cg_why);
 	if (!sb->has_cg)
 		return;
 	v->cg_mode = gph_cg_mode_name(sb->cg.mode);

@@ -48,6 +48,7 @@ struct gph_view {
 	struct view_mount mounts[VIEW_MOUNTS];
 	/* cgroup: -1 = no limit ("max"), -2 = unknown */
 	bool has_cg;
+	char no_cg_why[320];        /* rootless without a cgroup: why */
 	const char *cg_mode;
 	char cg_dir[PATH_MAX];
 	long long mem_cur, mem_max, pids_cur, pids_max, cpu_quota, cpu_period;

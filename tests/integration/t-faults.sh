@@ -203,6 +203,20 @@ t_gc_removes_bridge() {
 	baseline
 }
 
+# fcase POINT NAME FN ARGS...: a case for one point, unless GPH_FAULT_ONLY (a bash regex) leaves
+# the point out: the v2 VM lane, ten times slower under TCG, goes through the points where the
+# cgroup version matters, and says so for the others (the host lanes go through every point).
+fcase() {
+	local p=$1
+	shift
+	if [ -n "${GPH_FAULT_ONLY:-}" ] && ! [[ $p =~ $GPH_FAULT_ONLY ]]; then
+		GPH_N=$((GPH_N + 1))
+		echo "ok $GPH_N - $1 # SKIP point $p is not in GPH_FAULT_ONLY=$GPH_FAULT_ONLY (the host lanes go through it)"
+		return 0
+	fi
+	tcase "$@"
+}
+
 tcase "warm-up: a bridged run with a published port" t_warm_up
 tcase "GPH_FAULT=trace: run passes every point" t_trace_run
 tcase "GPH_FAULT=trace: the shell passes every point" t_trace_shell
@@ -210,30 +224,30 @@ RUN_PTS=() SHELL_PTS=()
 [ -s "$GPH_TMP/run.points" ] && mapfile -t RUN_PTS <"$GPH_TMP/run.points"
 [ -s "$GPH_TMP/shell.points" ] && mapfile -t SHELL_PTS <"$GPH_TMP/shell.points"
 for p in "${RUN_PTS[@]}"; do
-	tcase "run, $p fails with $INJECT: named, 125, nothing left" t_fail_run "$p"
+	fcase "$p" "run, $p fails with $INJECT: named, 125, nothing left" t_fail_run "$p"
 done
 for p in "${SHELL_PTS[@]}"; do
-	tcase "shell, $p fails with $INJECT: named, nothing left after quit" t_fail_shell "$p"
+	fcase "$p" "shell, $p fails with $INJECT: named, nothing left after quit" t_fail_shell "$p"
 done
 tcase "GPH_FAULT=trace: run --net veth --chroot passes $VETH_POINTS" t_trace_veth
 for p in $VETH_POINTS; do
-	tcase "run --net veth --chroot, $p fails with $INJECT: named, 125, nothing left" t_fail_run "$p" "${VETH_ARGS[@]}"
+	fcase "$p" "run --net veth --chroot, $p fails with $INJECT: named, 125, nothing left" t_fail_run "$p" "${VETH_ARGS[@]}"
 done
 tcase "GPH_FAULT=trace: run --userns --read-only -u -w passes $USERNS_POINTS" t_trace_userns
 for p in $USERNS_POINTS; do
-	tcase "run --userns --read-only -u, $p fails with $INJECT: named, 125, nothing left" t_fail_run "$p" "${USERNS_ARGS[@]}"
+	fcase "$p" "run --userns --read-only -u, $p fails with $INJECT: named, 125, nothing left" t_fail_run "$p" "${USERNS_ARGS[@]}"
 done
 tcase "gc removes the idle bridge and its NAT table" t_gc_removes_bridge
 for p in $USERNS_POINTS; do
-	tcase "run --userns --read-only -u SIGKILLed at $p: gc returns to the baseline" t_kill "$p" userns
+	fcase "$p" "run --userns --read-only -u SIGKILLed at $p: gc returns to the baseline" t_kill "$p" userns
 done
 for p in $VETH_POINTS; do
-	tcase "run --net veth --chroot SIGKILLed at $p: gc returns to the baseline" t_kill "$p" veth
+	fcase "$p" "run --net veth --chroot SIGKILLed at $p: gc returns to the baseline" t_kill "$p" veth
 done
 for p in "${RUN_PTS[@]}"; do
-	tcase "run SIGKILLed at $p: gc returns to the baseline" t_kill "$p" run
+	fcase "$p" "run SIGKILLed at $p: gc returns to the baseline" t_kill "$p" run
 done
 for p in "${SHELL_PTS[@]}"; do
-	tcase "shell SIGKILLed at $p: gc returns to the baseline" t_kill "$p" shell
+	fcase "$p" "shell SIGKILLed at $p: gc returns to the baseline" t_kill "$p" shell
 done
 gph_finish

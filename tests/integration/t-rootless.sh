@@ -13,12 +13,18 @@ command -v useradd >/dev/null && command -v userdel >/dev/null || bail "useradd/
 RL_USER=gph-rl-$$
 RL_DIR=""
 rl_cleanup() {
+	local rc=$?
 	# the user's processes are ours (this test made the user); then the user and its files
 	if id -u "$RL_USER" >/dev/null 2>&1; then
 		pkill -KILL -u "$RL_USER" 2>/dev/null
 		userdel "$RL_USER" 2>/dev/null || diag "userdel $RL_USER failed"
 	fi
 	[ -n "$RL_DIR" ] && rm -rf "$RL_DIR"
+	if [ -n "$RL_CG" ] && [ -d "$RL_CG" ]; then
+		find "$RL_CG" -depth -mindepth 1 -type d -exec rmdir {} + 2>/dev/null
+		rmdir "$RL_CG" || diag "could not remove $RL_CG"
+	fi
+	(exit "$rc") # gph_cleanup exits with the status it finds: the test's, not this function's
 	gph_cleanup
 }
 trap rl_cleanup EXIT
@@ -84,13 +90,65 @@ t_refusals() {
 	expect_rc 125 || return 1
 	[ "$(grep -c '^gophernetes: ' <<<"$ERR")" = 1 ] || { fail "expected one 'gophernetes:' line"; show_last; return 1; }
 	expect_err 'no cgroup' || return 1
-	expect_err 'root' || return 1
+	expect_err 'delegated' || return 1
 	rl_state_empty || return 1
 	as_user "$GPH" run --rootfs "$RLR" --net bridge /bin/true
 	expect_rc 125 || return 1
 	expect_err 'need root' || return 1
 	rl_state_empty || return 1
 	expect_clean
+}
+
+# A cgroup v2 directory delegated to the user, as systemd's Delegate=yes makes one: the directory
+# and its cgroup.procs, cgroup.subtree_control and cgroup.threads belong to the user. It lies in a
+# subtree of our own name below the test's cgroup; rl_cleanup removes it (deepest first).
+RL_CG=""
+# as_user_delegated LEAF SHELL-CMD: gophernetes run --memory 16M --pids-limit 12 as the user, started
+# alone in a new leaf of the delegated cgroup, as a systemd scope would start it (root moves the
+# shell that then execs it there). The runtime then steps into a leaf of its own below it.
+as_user_delegated() {
+	local leaf=$RL_CG/$1
+	shift
+	mkdir "$leaf" && chown "$RL_USER:" "$leaf" "$leaf/cgroup.procs" "$leaf/cgroup.subtree_control" "$leaf/cgroup.threads" ||
+		{ RC=999 OUT="" ERR="could not make $leaf"; return; }
+	(cd "$RL_DIR" && timeout -k 5 "$GPH_WAIT" sh -c 'echo $$ >"$1/cgroup.procs" && shift && exec "$@"' sh "$leaf" \
+		setpriv --reuid "$RL_UID" --regid "$RL_GID" --clear-groups -- env -u GPH_STATE_DIR XDG_RUNTIME_DIR="$RL_DIR/xdg" \
+		"$GPH" run --rootfs "$RLR" --memory 16M --pids-limit 12 /bin/sh -c "$1" \
+		>"$GPH_TMP/out" 2>"$GPH_TMP/err" </dev/null)
+	RC=$?
+	OUT=$(cat "$GPH_TMP/out")
+	ERR=$(cat "$GPH_TMP/err")
+	LAST_CMD="(as $RL_USER, in $leaf) run --memory 16M --pids-limit 12 /bin/sh -c '$1'"
+}
+
+t_delegated() {
+	local own parent ok=0 left
+	own=$(awk -F: '$1 == "0" { print $3 }' /proc/self/cgroup)
+	parent=/sys/fs/cgroup${own%/}
+	RL_CG=$parent/gophernetes-rl-delegated.$$
+	# the controllers must reach the delegated directory (the parent hands them down)
+	for c in memory pids; do
+		grep -qw "$c" "$parent/cgroup.subtree_control" && continue
+		echo "+$c" >"$parent/cgroup.subtree_control" ||
+			{ fail "cannot enable $c in $parent (it holds processes?)"; return 1; }
+	done
+	mkdir "$RL_CG" && chown "$RL_USER:" "$RL_CG" "$RL_CG/cgroup.procs" "$RL_CG/cgroup.subtree_control" "$RL_CG/cgroup.threads" &&
+		echo "+memory +pids" >"$RL_CG/cgroup.subtree_control" ||
+		{ fail "could not make the delegated cgroup $RL_CG"; return 1; }
+	# the pids limit: the loop cannot start 20 sleeps (busybox sh gives up at the first refusal)
+	as_user_delegated scope1 'i=0; while [ $i -lt 20 ]; do sleep 5 & i=$((i+1)); done; echo started all'
+	grep -q "can't fork" <<<"$ERR" || { fail "the pids limit did not stop the loop"; show_last; ok=1; }
+	grep -q "started all" <<<"$OUT" && { fail "20 processes started under --pids-limit 12"; show_last; ok=1; }
+	# the memory limit: the OOM killer ends the hog, and run says so
+	as_user_delegated scope2 'exec tail /dev/zero'
+	expect_rc 137 || ok=1
+	expect_err 'out of memory' || ok=1
+	# the container's cgroup was made in the user's directory, and it is gone; what stays is the
+	# runtime's leaf (gone with its process) and the empty gophernetes parent
+	left=$(find "$RL_CG" -mindepth 2 -type d ! -name 'gophernetes-runtime.*' ! -path "$RL_CG/scope?/gophernetes")
+	[ -z "$left" ] || { fail "cgroups left in the delegated directory: $left"; ok=1; }
+	rl_state_empty || ok=1
+	[ "$ok" = 0 ] && expect_clean
 }
 
 t_shell() {
@@ -120,4 +178,10 @@ tcase "rootless run: root inside, own uid outside, PID 1, default caps, state un
 tcase "rootless: host root's files read-only, files made inside belong to the user" t_files
 tcase "rootless: --memory and --net bridge refused plainly, nothing left (B36)" t_refusals
 tcase "rootless shell: ns pid names ns user; then ns user, pivot_root, proc, dev, exec" t_shell
+if [ "$(cgroup_mode)" = v2 ]; then
+	tcase "rootless in a delegated cgroup v2 directory: --memory and --pids-limit hold, nothing left" t_delegated
+else
+	GPH_N=$((GPH_N + 1))
+	echo "ok $GPH_N - rootless in a delegated cgroup v2 directory # SKIP this host is cgroup $(cgroup_mode): only v2 delegates cgroups (the v2 VM lane runs it)"
+fi
 gph_finish

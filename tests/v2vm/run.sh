@@ -6,7 +6,7 @@
 # What it does: kernel.sh fetches/unpacks the kernel (cached in OUT/cache), mkinitramfs.sh builds
 # OUT/initramfs.gz, qemu boots it with a timeout and the serial console goes to OUT/console.log
 # (shown as it comes, kernel messages left out), collect.sh judges the log.
-# Environment: V2VM_TIMEOUT (seconds for the whole VM run, default 600), and the V2VM_* settings
+# Environment: V2VM_TIMEOUT (seconds for the whole VM run, default 1200), and the V2VM_* settings
 # stage2.sh reads (V2VM_STEPS, V2VM_TESTS, V2VM_CGROUP, V2VM_FILE_TIMEOUT), V2VM_MEM (MiB, 1024).
 set -u
 here=$(cd "$(dirname "$0")" && pwd -P)
@@ -22,7 +22,7 @@ while [ $# -gt 0 ]; do
 done
 case $bin in /*) ;; *) bin=$PWD/$bin ;; esac
 case $out in /*) ;; *) out=$PWD/$out ;; esac
-timeout_s=${V2VM_TIMEOUT:-600}
+timeout_s=${V2VM_TIMEOUT:-1200}
 mem=${V2VM_MEM:-1024}
 
 fail() {

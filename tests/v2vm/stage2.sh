@@ -125,9 +125,26 @@ step_oom() {
 	return "$ok"
 }
 
+# What the VM leaves to the host lanes (qemu without KVM runs ~10x slower, and make check must stay
+# well under 30 minutes): files whose subject does not depend on the kernel or the cgroup version
+# (export's translation, the tutor's terminal dialogue, trace printing), and the fault points
+# where no cgroup is involved. Both are named in the output, never dropped silently.
+V2VM_HOST_ONLY="t-export.sh t-tutor.sh t-trace.sh"
+V2VM_FAULT_ONLY='^(state|cgroup\..*|holder\.fork|ns|exec\.clone|exec\.execve|userns\.maps)$'
+
 step_suite() {
-	# shellcheck disable=SC2086  # V2VM_TESTS is a list of file names
-	(cd "$G" && GPH_BIN=$G/build GPH_FILE_TIMEOUT=$V2VM_FILE_TIMEOUT bash tests/integration/run-all.sh $V2VM_TESTS </dev/null 2>&1)
+	local files=$V2VM_TESTS f
+	if [ -z "$files" ]; then
+		for f in "$G"/tests/integration/t-*.sh; do
+			f=${f##*/}
+			case " $V2VM_HOST_ONLY " in *" $f "*) continue ;; esac
+			files="$files $f"
+		done
+		echo "# not run in the VM (the host lanes run them): $V2VM_HOST_ONLY"
+	fi
+	# shellcheck disable=SC2086  # a list of file names
+	(cd "$G" && GPH_BIN=$G/build GPH_FILE_TIMEOUT=$V2VM_FILE_TIMEOUT GPH_FAULT_ONLY=$V2VM_FAULT_ONLY \
+		bash tests/integration/run-all.sh $files </dev/null 2>&1)
 }
 
 step_lessons() {

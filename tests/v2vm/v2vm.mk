@@ -5,8 +5,8 @@
 #                     fails with the reason when it cannot run (never passes silently)
 #   make v2vm-deps    install what the lane needs (qemu-system-x86) when it is missing
 #
-# Knobs (environment or make variables): V2VM_TIMEOUT (seconds for the whole boot, default 600),
-# V2VM_TESTS (t-*.sh files to run, default all), V2VM_STEPS (default "mode oom suite lessons
+# Knobs (environment or make variables): V2VM_TIMEOUT (seconds for the whole boot, default 1200),
+# V2VM_TESTS (t-*.sh files to run; default all but those stage2.sh leaves to the host lanes, named in the output), V2VM_STEPS (default "mode oom suite lessons
 # leftovers"), V2VM_CGROUP (root: tests run in the root cgroup, the default; nested: in a
 # non-root cgroup that holds processes, as under systemd or docker), V2VM_FILE_TIMEOUT
 # (seconds per test file inside the VM, default 300). Everything goes to build/v2vm/.
