@@ -25,7 +25,7 @@ TOOLS="bash sh env cat cp mv rm mkdir rmdir ln ls chmod chown touch mktemp basen
 realpath stat sort uniq comm cut head tail tr wc tee seq sleep date id timeout kill printf echo
 true false expr nproc du df sync od dd yes nice grep sed awk find xargs cmp diff ip unshare setpriv
 nsenter findmnt mount umount losetup blockdev pgrep pkill ps hostname flock taskset uptime free nft
-useradd userdel"
+useradd userdel jq script"
 
 stage=$(mktemp -d "$(dirname "$outfile")/stage.XXXXXX")
 trap 'rm -rf "$stage"' EXIT
