@@ -4,8 +4,8 @@
 #   make check    unit tests, integration tests, lesson replay, then the same under ASan+UBSan, then
 #                 the integration tests again on a pure cgroup v2 kernel booted in qemu (make check-v2)
 CC      ?= gcc
-PKGS    := gcc libc6-dev libreadline-dev libnl-3-dev libnl-route-3-dev libnftables-dev libseccomp-dev libcap-dev check busybox-static pkg-config
-TESTPKGS := iproute2 procps util-linux mount time nftables passwd valgrind jq bsdutils expect
+PKGS    := gcc libc6-dev libreadline-dev libnl-3-dev libnl-route-3-dev libnftables-dev libseccomp-dev libcap-dev check busybox-static pkg-config libarchive-dev libjson-c-dev
+TESTPKGS := iproute2 procps util-linux mount time nftables passwd valgrind jq bsdutils expect python3
 # Only for `make bench`: the runtimes it compares with, and the chart.
 BENCHPKGS := crun runc bubblewrap gnuplot-nox time iproute2 util-linux
 BUILD   ?= build
@@ -20,7 +20,8 @@ NL_TEST_LIBS = $(shell pkg-config --libs libnl-route-3.0 2>/dev/null)
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null)
 LDFLAGS += $(SAN)
 
-ENGINE_SRC := $(wildcard src/engine/*.c)
+# src/image/*.c: the image store; libarchive and json-c are loaded with dlopen (src/image/*_lib.h).
+ENGINE_SRC := $(wildcard src/engine/*.c) $(wildcard src/image/*.c)
 CLI_SRC    := $(wildcard src/cli/*.c)
 SHELL_SRC  := $(wildcard src/shell/*.c)
 UNIT_SRC   := $(wildcard tests/unit/*.c)
