@@ -115,10 +115,23 @@ struct gph_image_run {
 };
 int gph_image_run_load(const char *root, const char *ref, struct gph_image_run *r, struct gph_err *e);
 void gph_image_run_free(struct gph_image_run *r);
+/* The command and environment of a container of the image: Entrypoint + (args when nargs > 0, else
+ * Cmd); Env plus PATH and HOME where the image sets none. The vectors are heap (free() them); their
+ * strings belong to r and args. */
+int gph_image_command(const struct gph_image_run *r, char **args, int nargs, char ***argv_out, char ***env_out,
+		      struct gph_err *e);
+/* The `image REF` step: the image looked up in the store (GPH_IMAGE_ROOT or the default), its lowerdir
+ * list, store and digest into s (src/image/image_step.c). */
+struct gph_step;
+int gph_image_step_parse(const char *ref, struct gph_step *s, struct gph_err *e);
+/* Make ROOT/containers/ID (dir) for the upper and work directories, recording the image's digest. */
+int gph_image_ctr_prepare(const struct gph_step *s, const char *id, char *dir, size_t len, struct gph_err *e);
+/* Inside the sandbox (its mount namespace): the overlay of s at s->image_dir/merged. */
+int gph_image_step_inside(const struct gph_step *s, struct gph_err *e);
 /* The overlay lowerdir list ("ROOT/layers/TOP:...:ROOT/layers/BOTTOM") of the image directory imgdir. */
 int gph_image_lowerdir(const char *root, const char *imgdir, char *out, size_t len, struct gph_err *e);
 /* Mount the image's layers as an overlay at dir/merged with dir/upper and dir/work (made here), in the
- * caller's mount namespace; where overlayfs is refused, copy the layers into dir/merged instead. */
+ * caller's mount namespace. (No copy fallback yet where overlayfs is missing: the error says so.) */
 int gph_image_mount(const char *lowerdir, const char *dir, char *merged, size_t len, struct gph_err *e);
 
 #endif

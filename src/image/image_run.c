@@ -155,3 +155,51 @@ int gph_image_mount(const char *lowerdir, const char *dir, char *merged, size_t 
 				"mount(\"overlay\", \"%s\", lowerdir=...)", merged);
 	return 0;
 }
+
+static size_t count(char **v)
+{
+	size_t n = 0;
+	while (v && v[n])
+		n++;
+	return n;
+}
+
+static bool has_var(char **env, const char *name)
+{
+	size_t n = strlen(name);
+	for (char **p = env; p && *p; p++)
+		if (strncmp(*p, name, n) == 0 && (*p)[n] == '=')
+			return true;
+	return false;
+}
+
+int gph_image_command(const struct gph_image_run *r, char **args, int nargs, char ***argv_out, char ***env_out,
+		      struct gph_err *e)
+{
+	/* As docker: Entrypoint + (CMD from the command line, else the image's Cmd). */
+	size_t ne = count(r->entrypoint), nc = nargs > 0 ? (size_t)nargs : count(r->cmd), nv = count(r->env);
+	*argv_out = *env_out = NULL;
+	if (ne + nc == 0)
+		return gph_fail(e, 0, "give the command: gophernetes run --image REF CMD [ARGS...]",
+				"the image sets no Entrypoint and no Cmd");
+	char **a = calloc(ne + nc + 1, sizeof *a), **env = calloc(nv + 3, sizeof *env);
+	if (!a || !env) {
+		free(a);
+		free(env);
+		return gph_fail(e, ENOMEM, NULL, "the image's command");
+	}
+	for (size_t i = 0; i < ne; i++)
+		a[i] = r->entrypoint[i];
+	for (size_t i = 0; i < nc; i++)
+		a[ne + i] = nargs > 0 ? args[i] : r->cmd[i];
+	for (size_t i = 0; i < nv; i++)
+		env[i] = r->env[i];
+	/* An image without PATH still finds its programs where images keep them. */
+	if (!has_var(r->env, "PATH"))
+		env[nv++] = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+	if (!has_var(r->env, "HOME"))
+		env[nv++] = "HOME=/root";
+	*argv_out = a;
+	*env_out = env;
+	return 0;
+}
