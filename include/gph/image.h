@@ -77,6 +77,20 @@ void gph_store_close(struct gph_store *st);
 /* Copy fd into blobs/sha256/HEX: written to a temporary file, hashed on the way, renamed into place only
  * when the digest matches want (when given). out gets the digest. */
 int gph_store_put_blob(struct gph_store *st, int fd, const char *want, char out[GPH_DIGEST_LEN], struct gph_err *e);
+/* The same, streaming: begin, write as data arrives (hashed on the way), commit (verify + rename) or
+ * abort (the temporary file goes). */
+struct gph_blob_writer {
+	struct gph_store *st;
+	int fd;
+	char tmp[PATH_MAX + 64];
+	struct gph_sha256 h;
+	long long size;
+};
+int gph_blob_begin(struct gph_store *st, struct gph_blob_writer *w, struct gph_err *e);
+int gph_blob_write(struct gph_blob_writer *w, const void *p, size_t n, struct gph_err *e);
+int gph_blob_commit(struct gph_blob_writer *w, const char *want, char out[GPH_DIGEST_LEN], struct gph_err *e);
+void gph_blob_abort(struct gph_blob_writer *w);
+bool gph_store_has_blob(struct gph_store *st, const char *digest);
 int gph_store_put_blob_mem(struct gph_store *st, const void *p, size_t n, char out[GPH_DIGEST_LEN], struct gph_err *e);
 int gph_store_blob_open(struct gph_store *st, const char *digest, struct gph_err *e);
 /* Unpack layer blob digest into layers/HEX once (a temporary directory renamed into place). */
@@ -102,6 +116,16 @@ int gph_image_ar_load(struct gph_err *e);
 /* A `docker save` archive or an OCI image layout (directory or tar). ref, when given, names the image
  * (the archive must hold exactly one); otherwise the names inside are used. notes: one line per image. */
 int gph_image_import(struct gph_store *st, const char *path, const char *ref, FILE *notes, struct gph_err *e);
+
+/* ---- pull (src/image/pull.c) ---- */
+struct gph_pull_opts {
+	bool insecure;          /* plain HTTP allowed */
+	const char *creds;      /* "user:pass" or NULL */
+	const char *platform;   /* "linux/amd64" */
+	FILE *notes;            /* a line per blob */
+};
+int gph_image_pull(struct gph_store *st, const char *ref, const struct gph_pull_opts *o, struct gph_err *e);
+void gph_pull_default_platform(char *out, size_t len);
 
 /* ---- what `run --image` and the `image` step need (src/image/image_run.c; no JSON, no libarchive) ---- */
 #define GPH_IMAGE_MAX_LAYERS 64

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "archive_lib.h"
+#include "curl_lib.h"
 #include "json_lib.h"
 #include "gph/image.h"
 
@@ -123,4 +124,37 @@ json_object *gph_json_read_fd(int fd, const char *what, struct gph_err *e)
 int gph_image_ar_load(struct gph_err *e)
 {
 	return gph_ar_load(e);
+}
+
+#define CURL_SONAME "libcurl.so.4"
+static struct gph_curl_fns cu;
+static bool cu_loaded;
+
+int gph_curl_load(struct gph_err *e)
+{
+#define RESOLVE(f)                                                                                     \
+	if (!(cu.f = (__typeof__(cu.f))dlsym(h, #f))) {                                                \
+		gph_fail(e, 0, hint, "dlsym(\"%s\", \"%s\"): %s", CURL_SONAME, #f, dlerror());         \
+		dlclose(h);                                                                            \
+		return -1;                                                                             \
+	}
+	do {
+		static const char hint[] = "install Debian's libcurl4 (`make` installs libcurl4-openssl-dev)";
+		if (cu_loaded)
+			return 0;
+		void *h = dlopen(CURL_SONAME, RTLD_NOW | RTLD_LOCAL);
+		if (!h)
+			return gph_fail(e, 0, hint, "dlopen(\"%s\"): %s", CURL_SONAME, dlerror());
+		GPH_CURL_FUNCS(RESOLVE)
+		if (cu.curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
+			return gph_fail(e, 0, NULL, "curl_global_init() failed");
+		cu_loaded = true;
+		return 0;
+	} while (0);
+#undef RESOLVE
+}
+
+const struct gph_curl_fns *gph_curl(void)
+{
+	return &cu;
 }

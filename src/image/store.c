@@ -73,63 +73,99 @@ void gph_store_close(struct gph_store *st)
 	st->rootfd = st->lockfd = -1;
 }
 
+int gph_blob_begin(struct gph_store *st, struct gph_blob_writer *w, struct gph_err *e)
+{
+	snprintf(w->tmp, sizeof w->tmp, "%s/tmp/blob-XXXXXX", st->root);
+	w->fd = mkostemp(w->tmp, O_CLOEXEC);
+	if (w->fd < 0)
+		return gph_fail(e, errno, NULL, "mkstemp(\"%s\")", w->tmp);
+	w->st = st;
+	w->size = 0;
+	gph_sha256_init(&w->h);
+	return 0;
+}
+
+int gph_blob_write(struct gph_blob_writer *w, const void *p, size_t n, struct gph_err *e)
+{
+	gph_sha256_update(&w->h, p, n);
+	w->size += (long long)n;
+	for (size_t off = 0; off < n;) {
+		ssize_t k = write(w->fd, (const char *)p + off, n - off);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return gph_fail(e, errno, NULL, "write(\"%s\")", w->tmp);
+		off += (size_t)k;
+	}
+	return 0;
+}
+
+void gph_blob_abort(struct gph_blob_writer *w)
+{
+	if (w->fd >= 0) {
+		close(w->fd);
+		unlink(w->tmp);
+		w->fd = -1;
+	}
+}
+
+int gph_blob_commit(struct gph_blob_writer *w, const char *want, char out[GPH_DIGEST_LEN], struct gph_err *e)
+{
+	char dst[PATH_MAX + 96], hex[65];
+	gph_sha256_hex(&w->h, hex);
+	snprintf(out, GPH_DIGEST_LEN, "sha256:%s", hex);
+	int rc = -1;
+	if (want && strcmp(want, out) != 0)
+		gph_fail(e, 0, "the blob is damaged or was replaced: nothing was stored", "digest mismatch: expected %s, got %s",
+			 want, out);
+	else if (fsync(w->fd) < 0)
+		gph_fail(e, errno, NULL, "fsync(\"%s\")", w->tmp);
+	else if (snprintf(dst, sizeof dst, "%s/blobs/sha256/%s", w->st->root, hex), rename(w->tmp, dst) < 0)
+		gph_fail(e, errno, NULL, "rename(\"%s\", \"%s\")", w->tmp, dst);
+	else
+		rc = 0; /* only a verified, complete blob gets its name */
+	if (rc == 0) {
+		close(w->fd);
+		w->fd = -1;
+	} else {
+		gph_blob_abort(w);
+	}
+	return rc;
+}
+
 int gph_store_put_blob(struct gph_store *st, int fd, const char *want, char out[GPH_DIGEST_LEN], struct gph_err *e)
 {
-	char tmp[PATH_MAX + 64], dst[PATH_MAX + 96], hex[65];
-	snprintf(tmp, sizeof tmp, "%s/tmp/blob-XXXXXX", st->root);
-	int tfd = mkostemp(tmp, O_CLOEXEC);
-	if (tfd < 0)
-		return gph_fail(e, errno, NULL, "mkstemp(\"%s\")", tmp);
-	struct gph_sha256 h;
-	gph_sha256_init(&h);
+	struct gph_blob_writer w;
 	static char buf[1 << 16];
-	int rc = -1;
+	if (gph_blob_begin(st, &w, e) < 0)
+		return -1;
 	for (;;) {
 		ssize_t n = read(fd, buf, sizeof buf);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
 			gph_fail(e, errno, NULL, "read(blob)");
-			goto out;
+			gph_blob_abort(&w);
+			return -1;
 		}
 		if (n == 0)
 			break;
-		gph_sha256_update(&h, buf, (size_t)n);
-		for (ssize_t off = 0; off < n;) {
-			ssize_t w = write(tfd, buf + off, (size_t)(n - off));
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w < 0) {
-				gph_fail(e, errno, NULL, "write(\"%s\")", tmp);
-				goto out;
-			}
-			off += w;
+		if (gph_blob_write(&w, buf, (size_t)n, e) < 0) {
+			gph_blob_abort(&w);
+			return -1;
 		}
 	}
-	gph_sha256_hex(&h, hex);
-	snprintf(out, GPH_DIGEST_LEN, "sha256:%s", hex);
-	if (want && strcmp(want, out) != 0) {
-		gph_fail(e, 0, "the blob is damaged or was replaced: nothing was stored", "digest mismatch: expected %s, got %s",
-			 want, out);
-		goto out;
-	}
-	if (fsync(tfd) < 0) {
-		gph_fail(e, errno, NULL, "fsync(\"%s\")", tmp);
-		goto out;
-	}
-	snprintf(dst, sizeof dst, "%s/blobs/sha256/%s", st->root, hex);
-	/* Only a verified, complete blob gets its name. */
-	if (rename(tmp, dst) < 0) {
-		gph_fail(e, errno, NULL, "rename(\"%s\", \"%s\")", tmp, dst);
-		goto out;
-	}
-	tmp[0] = 0;
-	rc = 0;
-out:
-	close(tfd);
-	if (tmp[0])
-		unlink(tmp);
-	return rc;
+	return gph_blob_commit(&w, want, out, e);
+}
+
+bool gph_store_has_blob(struct gph_store *st, const char *digest)
+{
+	char p[PATH_MAX + 96];
+	struct stat sb;
+	if (!gph_digest_valid(digest))
+		return false;
+	snprintf(p, sizeof p, "%s/blobs/sha256/%s", st->root, digest + 7);
+	return lstat(p, &sb) == 0 && S_ISREG(sb.st_mode);
 }
 
 int gph_store_put_blob_mem(struct gph_store *st, const void *p, size_t n, char out[GPH_DIGEST_LEN], struct gph_err *e)

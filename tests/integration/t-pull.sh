@@ -1,0 +1,172 @@
+#!/bin/bash
+# pull: Debian's docker-registry on 127.0.0.1 inside a network namespace this test creates (the
+# machine's network is never touched), images pushed into it with skopeo from layouts made here;
+# pull by tag and by digest, a multi-platform index built here, a corrupted blob (refused, nothing
+# stored), a registry that is gone (clean error; a later pull works), then run what was pulled.
+# shellcheck disable=SC2016,SC2317  # container commands are single-quoted on purpose; cases run via tcase
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "$0")/lib.sh"
+gph_enter_test_ns net
+gph_setup
+
+MK="$GPH_ROOT/tests/images/mkimage.py"
+S="$GPH_TMP/store"
+PORT=5000
+REG="127.0.0.1:$PORT"
+for tool in docker-registry skopeo python3 curl; do
+	command -v "$tool" >/dev/null || bail "$tool is needed (make test-deps installs it)"
+done
+
+expect_match() {
+	grep -qE -- "$1" <<<"$OUT" && return 0
+	fail "expected a stdout line matching /$1/"
+	show_last
+}
+store_empty() { [ -z "$(find "$S/layers" "$S/images" "$S/tmp" -mindepth 1 2>/dev/null)" ]; }
+
+# The registry lives outside the per-case bookkeeping (which would stop it as a leftover): its
+# files in a directory of its own, its process not a child of this shell; stopped by PID at exit.
+REG_PID=""
+REGDIR=$(mktemp -d /tmp/gph-registry.XXXXXX) || bail "mktemp failed"
+trap 'registry_stop; rm -rf "$REGDIR"; gph_cleanup' EXIT
+registry_start() {
+	cat >"$REGDIR/registry.yml" <<-YML
+	version: 0.1
+	log:
+	  level: error
+	storage:
+	  filesystem:
+	    rootdirectory: $REGDIR/reg
+	http:
+	  addr: $REG
+	YML
+	(docker-registry serve "$REGDIR/registry.yml" >"$REGDIR/registry.log" 2>&1 &
+	 echo $! >"$REGDIR/pid")
+	REG_PID=$(cat "$REGDIR/pid")
+	wait_until 20 curl -fs -o /dev/null "http://$REG/v2/" || bail "the registry did not start: $(tail -5 "$REGDIR/registry.log")"
+}
+registry_stop() {
+	if [ -n "$REG_PID" ]; then
+		kill "$REG_PID" 2>/dev/null
+		wait_until 10 not_running "$REG_PID" || kill -KILL "$REG_PID" 2>/dev/null
+	fi
+	REG_PID=""
+}
+push() { # push LAYOUT-DIR REF-IN-LAYOUT REPO:TAG [DIGESTFILE]
+	skopeo --insecure-policy copy -q --dest-tls-verify=false ${4:+--digestfile "$4"} "oci:$1:$2" "docker://$REG/$3" \
+		>"$GPH_TMP/skopeo.log" 2>&1 || { fail "skopeo copy to $3 failed: $(tail -3 "$GPH_TMP/skopeo.log")"; return 1; }
+}
+
+registry_start
+python3 "$MK" oci "$R" "$GPH_TMP/oci" || bail "mkimage.py oci failed"
+python3 "$MK" docker "$R" "$GPH_TMP/d.tar" || bail "mkimage.py docker failed"
+
+t_pull_tag() {
+	push "$GPH_TMP/oci" t/oci:1 t/oci:1 "$GPH_TMP/oci.digest" || return 1
+	gph_run pull --root "$S" --insecure "$REG/t/oci:1"
+	expect_rc 0 || return 1
+	expect_match "verified$" || return 1
+	expect_match "^pulled sha256:[0-9a-f]{64} as $REG/t/oci:1$" || return 1
+	gph_run run --root "$S" --image "$REG/t/oci:1" /bin/cat /etc/motd
+	expect_rc 0 || return 1
+	expect_line "layer two" || return 1
+	# again: every blob is already there
+	gph_run pull --root "$S" --insecure "$REG/t/oci:1"
+	expect_rc 0 || return 1
+	expect_no_line "verified" || true
+	expect_clean
+}
+
+t_pull_digest() {
+	local d
+	d=$(cat "$GPH_TMP/oci.digest") # as the registry has it (skopeo may compress anew)
+	gph_run pull --root "$S" --insecure "$REG/t/oci@$d"
+	expect_rc 0 || return 1
+	expect_match "as $REG/t/oci@$d$" || return 1
+	# a digest the registry does not have
+	gph_run pull --root "$S" --insecure "$REG/t/oci@sha256:$(printf '0%.0s' {1..64})"
+	expect_rc 1 || return 1
+	expect_err "HTTP 404" || return 1
+}
+
+t_pull_index() {
+	local amd arm idx
+	push "$GPH_TMP/oci" t/oci:1 t/multi:amd "$GPH_TMP/amd.digest" || return 1
+	skopeo --insecure-policy copy -q --dest-tls-verify=false --digestfile "$GPH_TMP/arm.digest" \
+		"docker-archive:$GPH_TMP/d.tar" "docker://$REG/t/multi:arm" >"$GPH_TMP/skopeo.log" 2>&1 ||
+		{ fail "skopeo copy docker-archive failed: $(tail -3 "$GPH_TMP/skopeo.log")"; return 1; }
+	amd=$(cat "$GPH_TMP/amd.digest")
+	arm=$(cat "$GPH_TMP/arm.digest")
+	idx=$(python3 - "$REG" "$amd" "$arm" <<-'PY'
+	import json, sys, urllib.request
+	reg, amd, arm = sys.argv[1:]
+	def desc(d, arch):
+	    r = urllib.request.Request("http://%s/v2/t/multi/manifests/%s" % (reg, d), method="HEAD",
+	        headers={"Accept": "application/vnd.oci.image.manifest.v1+json,application/vnd.docker.distribution.manifest.v2+json"})
+	    h = urllib.request.urlopen(r).headers
+	    return {"mediaType": h["Content-Type"], "digest": d, "size": int(h["Content-Length"]),
+	            "platform": {"os": "linux", "architecture": arch}}
+	idx = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+	       "manifests": [desc(arm, "arm64"), desc(amd, "amd64")]}
+	body = json.dumps(idx).encode()
+	r = urllib.request.Request("http://%s/v2/t/multi/manifests/latest" % reg, data=body, method="PUT",
+	    headers={"Content-Type": "application/vnd.oci.image.index.v1+json"})
+	print(urllib.request.urlopen(r).headers["Docker-Content-Digest"])
+	PY
+	) || { fail "PUT of the index failed"; return 1; }
+	gph_run pull --root "$S" --insecure --platform linux/amd64 "$REG/t/multi:latest"
+	expect_rc 0 || return 1
+	expect_match "^latest: $amd for linux/amd64$" || return 1
+	gph_run run --root "$S" --image "$REG/t/multi:latest" /bin/cat /etc/motd
+	expect_line "layer two" || return 1
+	gph_run pull --root "$S" --insecure --platform linux/arm64 "$REG/t/multi:latest"
+	expect_rc 0 || return 1
+	expect_match "^latest: $arm for linux/arm64$" || return 1
+	gph_run run --root "$S" --image "$REG/t/multi:latest"
+	expect_line "docker-cmd" || return 1
+	gph_run pull --root "$S" --insecure --platform linux/s390x "$REG/t/multi:latest"
+	expect_rc 1 || return 1
+	expect_err "no image for linux/s390x" || return 1
+	[ -n "$idx" ] || true
+}
+
+t_corrupt_blob() {
+	local big
+	push "$GPH_TMP/oci" t/oci:1 t/bad:1 || return 1
+	rm -rf "$S"
+	# The image's base layer in the registry's storage, one byte changed.
+	big=$(curl -fsS -H 'Accept: application/vnd.oci.image.manifest.v1+json' "http://$REG/v2/t/bad/manifests/1" |
+		python3 -c 'import json,sys; print(json.load(sys.stdin)["layers"][0]["digest"].split(":")[1])')
+	big=$(find "$REGDIR/reg" -path "*/blobs/sha256/*/$big/data")
+	[ -n "$big" ] || { fail "no layer blob in the registry's storage"; return 1; }
+	printf 'X' | dd of="$big" bs=1 seek=2000 conv=notrunc status=none
+	gph_run pull --root "$S" --insecure "$REG/t/bad:1"
+	expect_rc 1 || return 1
+	expect_err "digest mismatch" || return 1
+	store_empty || { fail "a refused pull left files in the store"; return 1; }
+	[ -z "$(find "$S/blobs" -type f)" ] || { fail "a refused pull left blobs"; return 1; }
+}
+
+t_registry_gone() {
+	rm -rf "$S" "$REGDIR/reg"
+	registry_stop
+	gph_run pull --root "$S" --insecure "$REG/t/oci:1"
+	expect_rc 1 || return 1
+	expect_err "Couldn't connect|Connection refused" || return 1
+	store_empty || { fail "a failed pull left files in the store"; return 1; }
+	registry_start
+	push "$GPH_TMP/oci" t/oci:1 t/oci:1 || return 1
+	gph_run pull --root "$S" --insecure "$REG/t/oci:1"
+	expect_rc 0 || return 1
+	gph_run pull --root "$S" "$REG/t/oci:1"
+	expect_rc 1 || return 1
+	expect_err "needs --insecure|Unsupported protocol|SSL|https" || return 1
+}
+
+tcase "pull by tag (plain HTTP, --insecure), run it; a second pull fetches nothing" t_pull_tag
+tcase "pull by digest; an unknown digest is a clean 404" t_pull_digest
+tcase "a multi-platform index: --platform picks the image" t_pull_index
+tcase "a corrupted blob in the registry: digest mismatch, nothing stored" t_corrupt_blob
+tcase "registry gone: clean error, store empty; back again: pull works; https without --insecure" t_registry_gone
+registry_stop
+gph_finish
