@@ -79,11 +79,11 @@ static int name_image(struct imp *im, const char *name, const char *manifest, st
 
 static bool platform_ok(json_object *desc)
 {
-	json_object *p = gph_json_get(desc, "platform", json_type_object);
+	json_object *p = gph_js_get(desc, "platform", json_type_object);
 	struct utsname u;
 	if (!p)
 		return true;
-	const char *os = gph_json_str(p, "os"), *arch = gph_json_str(p, "architecture");
+	const char *os = gph_js_str(p, "os"), *arch = gph_js_str(p, "architecture");
 	const char *mine = uname(&u) == 0 && strcmp(u.machine, "aarch64") == 0 ? "arm64" : "amd64";
 	return (!os || strcmp(os, "linux") == 0) && (!arch || strcmp(arch, mine) == 0);
 }
@@ -94,14 +94,14 @@ static int oci_manifest(struct imp *im, const char *digest, const char *name, st
 static int oci_index(struct imp *im, json_object *idx, const char *outer_name, int depth, struct gph_err *e)
 {
 	const struct gph_json_fns *J = gph_json();
-	json_object *ms = gph_json_get(idx, "manifests", json_type_array);
+	json_object *ms = gph_js_get(idx, "manifests", json_type_array);
 	if (!ms)
 		return gph_fail(e, EINVAL, NULL, "index: no \"manifests\" list");
 	size_t n = J->json_object_array_length(ms);
 	for (size_t i = 0; i < n; i++) {
 		json_object *d = J->json_object_array_get_idx(ms, i);
-		const char *mt = gph_json_str(d, "mediaType"), *dg = gph_json_str(d, "digest");
-		const char *name = gph_json_str(gph_json_get(d, "annotations", json_type_object), REF_NAME);
+		const char *mt = gph_js_str(d, "mediaType"), *dg = gph_js_str(d, "digest");
+		const char *name = gph_js_str(gph_js_get(d, "annotations", json_type_object), REF_NAME);
 		if (!name)
 			name = outer_name;
 		if (!platform_ok(d))
@@ -136,11 +136,11 @@ static int oci_manifest(struct imp *im, const char *digest, const char *name, st
 	json_object *m = read_src_json(im, rel, e);
 	if (!m)
 		return -1;
-	int rc = copy_oci_blob(im, gph_json_str(gph_json_get(m, "config", json_type_object), "digest"), e);
-	json_object *layers = gph_json_get(m, "layers", json_type_array);
+	int rc = copy_oci_blob(im, gph_js_str(gph_js_get(m, "config", json_type_object), "digest"), e);
+	json_object *layers = gph_js_get(m, "layers", json_type_array);
 	size_t n = layers ? J->json_object_array_length(layers) : 0;
 	for (size_t i = 0; rc == 0 && i < n; i++)
-		rc = copy_oci_blob(im, gph_json_str(J->json_object_array_get_idx(layers, i), "digest"), e);
+		rc = copy_oci_blob(im, gph_js_str(J->json_object_array_get_idx(layers, i), "digest"), e);
 	J->json_object_put(m);
 	if (rc < 0 || gph_store_add_image(im->st, digest, e) < 0)
 		return -1;
@@ -159,8 +159,8 @@ static int oci_manifest(struct imp *im, const char *digest, const char *name, st
 static int docker_image(struct imp *im, json_object *ent, struct gph_err *e)
 {
 	const struct gph_json_fns *J = gph_json();
-	const char *cfg = gph_json_str(ent, "Config");
-	json_object *layers = gph_json_get(ent, "Layers", json_type_array), *tags = gph_json_get(ent, "RepoTags", json_type_array);
+	const char *cfg = gph_js_str(ent, "Config");
+	json_object *layers = gph_js_get(ent, "Layers", json_type_array), *tags = gph_js_get(ent, "RepoTags", json_type_array);
 	if (!cfg || !layers)
 		return gph_fail(e, EINVAL, NULL, "manifest.json: an entry without Config or Layers");
 	size_t n = J->json_object_array_length(layers);

@@ -25,8 +25,8 @@ int gph_json_load(struct gph_err *e);
 const struct gph_json_fns *gph_json(void);
 
 /* Small helpers over the table: a member of an object (NULL when missing or not of that type). */
-json_object *gph_json_get(json_object *o, const char *key, json_type t);
-const char *gph_json_str(json_object *o, const char *key);
+json_object *gph_js_get(json_object *o, const char *key, json_type t);
+const char *gph_js_str(json_object *o, const char *key);
 /* Parse a JSON file of at most 16 MiB read from fd (closed here). */
 json_object *gph_json_read_fd(int fd, const char *what, struct gph_err *e);
 

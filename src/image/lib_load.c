@@ -66,7 +66,7 @@ const struct gph_json_fns *gph_json(void)
 	return &js;
 }
 
-json_object *gph_json_get(json_object *o, const char *key, json_type t)
+json_object *gph_js_get(json_object *o, const char *key, json_type t)
 {
 	json_object *v = NULL;
 	if (!o || js.json_object_get_type(o) != json_type_object || !js.json_object_object_get_ex(o, key, &v))
@@ -74,9 +74,9 @@ json_object *gph_json_get(json_object *o, const char *key, json_type t)
 	return v && js.json_object_get_type(v) == t ? v : NULL;
 }
 
-const char *gph_json_str(json_object *o, const char *key)
+const char *gph_js_str(json_object *o, const char *key)
 {
-	json_object *v = gph_json_get(o, key, json_type_string);
+	json_object *v = gph_js_get(o, key, json_type_string);
 	return v ? js.json_object_get_string(v) : NULL;
 }
 

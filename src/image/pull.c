@@ -186,9 +186,9 @@ static int authenticate(struct puller *pl, const char *challenge, struct gph_err
 		rc = gph_fail(e, EACCES, pl->o->creds ? "check --creds" : "the repository may be private: give --creds",
 			      "token request to %s: HTTP %ld", realm, r.status);
 	json_object *j = rc == 0 ? gph_json()->json_tokener_parse(r.body ? r.body : "") : NULL;
-	const char *tok = gph_json_str(j, "token");
+	const char *tok = gph_js_str(j, "token");
 	if (!tok)
-		tok = gph_json_str(j, "access_token");
+		tok = gph_js_str(j, "access_token");
 	if (rc == 0 && (!tok || strlen(tok) > sizeof pl->bearer - 40))
 		rc = gph_fail(e, EACCES, NULL, "token request to %s: no token in the answer", realm);
 	if (rc == 0)
@@ -236,7 +236,7 @@ static int request(struct puller *pl, const char *path, const char *accept, stru
 static bool platform_match(json_object *p, const char *want)
 {
 	char os[64], arch[64];
-	const char *o = gph_json_str(p, "os"), *a = gph_json_str(p, "architecture"), *slash = strchr(want, '/');
+	const char *o = gph_js_str(p, "os"), *a = gph_js_str(p, "architecture"), *slash = strchr(want, '/');
 	snprintf(os, sizeof os, "%.*s", slash ? (int)(slash - want) : 0, want);
 	snprintf(arch, sizeof arch, "%s", slash ? slash + 1 : want);
 	return o && a && strcmp(o, os) == 0 && strcmp(a, arch) == 0;
@@ -271,7 +271,7 @@ static int fetch_manifest(struct puller *pl, const char *ref, const char *want, 
 		gph_fail(e, EINVAL, NULL, "manifest of %s: not valid JSON", ref);
 		goto out;
 	}
-	json_object *list = gph_json_get(m, "manifests", json_type_array);
+	json_object *list = gph_js_get(m, "manifests", json_type_array);
 	if (list) {
 		if (depth > 2) {
 			gph_fail(e, ELOOP, NULL, "indexes nested too deep");
@@ -280,8 +280,8 @@ static int fetch_manifest(struct puller *pl, const char *ref, const char *want, 
 		size_t n = J->json_object_array_length(list);
 		for (size_t i = 0; i < n; i++) {
 			json_object *d = J->json_object_array_get_idx(list, i);
-			const char *dg = gph_json_str(d, "digest");
-			if (dg && gph_digest_valid(dg) && platform_match(gph_json_get(d, "platform", json_type_object), pl->o->platform)) {
+			const char *dg = gph_js_str(d, "digest");
+			if (dg && gph_digest_valid(dg) && platform_match(gph_js_get(d, "platform", json_type_object), pl->o->platform)) {
 				if (pl->o->notes)
 					fprintf(pl->o->notes, "%s: %s for %s\n", ref, dg, pl->o->platform);
 				rc = fetch_manifest(pl, dg, dg, depth + 1, out, e);
@@ -355,12 +355,12 @@ int gph_image_pull(struct gph_store *st, const char *refstr, const struct gph_pu
 		rc = m ? 0 : -1;
 	}
 	if (rc == 0)
-		rc = fetch_blob(&pl, gph_json_str(gph_json_get(m, "config", json_type_object), "digest"), e);
-	json_object *layers = rc == 0 ? gph_json_get(m, "layers", json_type_array) : NULL;
+		rc = fetch_blob(&pl, gph_js_str(gph_js_get(m, "config", json_type_object), "digest"), e);
+	json_object *layers = rc == 0 ? gph_js_get(m, "layers", json_type_array) : NULL;
 	if (rc == 0 && !layers)
 		rc = gph_fail(e, EINVAL, NULL, "manifest %.19s: no layers", manifest);
 	for (size_t i = 0; rc == 0 && i < J->json_object_array_length(layers); i++)
-		rc = fetch_blob(&pl, gph_json_str(J->json_object_array_get_idx(layers, i), "digest"), e);
+		rc = fetch_blob(&pl, gph_js_str(J->json_object_array_get_idx(layers, i), "digest"), e);
 	if (m)
 		J->json_object_put(m);
 	if (rc == 0)

@@ -68,12 +68,12 @@ static int write_config(struct gph_store *st, const char *dir, const char *cdige
 	json_object *cfg = read_blob_json(st, cdigest, "image config", e);
 	if (!cfg)
 		return -1;
-	json_object *c = gph_json_get(cfg, "config", json_type_object);
-	const char *wd = gph_json_str(c, "WorkingDir"), *user = gph_json_str(c, "User");
+	json_object *c = gph_js_get(cfg, "config", json_type_object);
+	const char *wd = gph_js_str(c, "WorkingDir"), *user = gph_js_str(c, "User");
 	int rc = -1;
-	if (write_strings(dir, "entrypoint", gph_json_get(c, "Entrypoint", json_type_array), e) < 0 ||
-	    write_strings(dir, "cmd", gph_json_get(c, "Cmd", json_type_array), e) < 0 ||
-	    write_strings(dir, "env", gph_json_get(c, "Env", json_type_array), e) < 0 ||
+	if (write_strings(dir, "entrypoint", gph_js_get(c, "Entrypoint", json_type_array), e) < 0 ||
+	    write_strings(dir, "cmd", gph_js_get(c, "Cmd", json_type_array), e) < 0 ||
+	    write_strings(dir, "env", gph_js_get(c, "Env", json_type_array), e) < 0 ||
 	    (wd && *wd && write_file(dir, "workdir", wd, strlen(wd), e) < 0) ||
 	    (user && *user && write_file(dir, "user", user, strlen(user), e) < 0))
 		goto out;
@@ -98,8 +98,8 @@ int gph_store_add_image(struct gph_store *st, const char *manifest, struct gph_e
 		return -1;
 	int rc = -1;
 	tmp[0] = 0;
-	const char *cdigest = gph_json_str(gph_json_get(m, "config", json_type_object), "digest");
-	json_object *layers = gph_json_get(m, "layers", json_type_array);
+	const char *cdigest = gph_js_str(gph_js_get(m, "config", json_type_object), "digest");
+	json_object *layers = gph_js_get(m, "layers", json_type_array);
 	if (!cdigest || !gph_digest_valid(cdigest) || !layers) {
 		gph_fail(e, EINVAL, "only OCI and Docker schema 2 image manifests are supported",
 			 "manifest %.19s: no config digest or no layers", manifest);
@@ -125,7 +125,7 @@ int gph_store_add_image(struct gph_store *st, const char *manifest, struct gph_e
 	}
 	size_t ll = 0, bl = (size_t)sprintf(blobs, "%s\n%s\n", manifest, cdigest);
 	for (size_t i = 0; i < nl; i++) {
-		const char *d = gph_json_str(J->json_object_array_get_idx(layers, i), "digest");
+		const char *d = gph_js_str(J->json_object_array_get_idx(layers, i), "digest");
 		if (!d || !gph_digest_valid(d)) {
 			gph_fail(e, EINVAL, NULL, "manifest %.19s: layer %zu has no valid digest", manifest, i);
 			break;
