@@ -212,11 +212,21 @@ int gph_exec_apply_masks(const struct hreq *rq, struct gph_err *e)
  * of the host's, whose mounts may be shared (systemd makes / shared): replacing /proc there would
  * detach the host's /proc too. So the copy stops propagating first; with `ns mnt` the sandbox made
  * / private already and this changes nothing. */
-int gph_exec_private_mounts(struct gph_err *e)
+int gph_exec_private_mounts(bool own_mntns, struct gph_err *e)
 {
-	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-		return gph_fail(e, errno, NULL, "mount(NULL, \"/\", NULL, MS_REC|MS_PRIVATE, NULL) in the command's own mount namespace");
-	return 0;
+	/* `ns mnt` made every mount of the sandbox's namespace private when it was applied, and a
+	 * copy of a private mount is private: nothing to do (and after chroot "/" is no mount point). */
+	if (own_mntns)
+		return 0;
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0)
+		return 0;
+	/* A chroot in the host's mount namespace: "/" is a directory, not a mount. Then this command
+	 * mounts nothing (proc needs `ns mnt`), unless a procfs is reachable to refresh or mask. */
+	struct statfs sf;
+	if (errno == EINVAL && !(statfs("/proc", &sf) == 0 && sf.f_type == PROC_SUPER_MAGIC))
+		return 0;
+	return gph_fail(e, errno, "apply `ns mnt` so that the command's mounts stay in a namespace of the sandbox's own",
+			"mount(NULL, \"/\", NULL, MS_REC|MS_PRIVATE, NULL) in the command's own mount namespace");
 }
 
 void gph_exec_child(int sock, const struct hreq *rq, const int *fds, int nfds, int errpipe)
@@ -225,7 +235,7 @@ void gph_exec_child(int sock, const struct hreq *rq, const int *fds, int nfds, i
 	memset(&e, 0, sizeof e);
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	reset_signals();
-	if ((rq->new_pidns || rq->masks) && gph_exec_private_mounts(&e) < 0)
+	if ((rq->new_pidns || rq->masks) && gph_exec_private_mounts(rq->own_mntns, &e) < 0)
 		fail(errpipe, 125, &e);
 	if (rq->new_pidns && (gph_fault_point("exec.proc", &e) < 0 || gph_inside_refresh_proc(rq->userns, &e) < 0))
 		fail(errpipe, 125, &e);

@@ -32,6 +32,7 @@ struct hreq {
 	/* HREQ_EXEC and HREQ_PRIV_PROBE: the command's privileges (sb->priv) */
 	bool harden, masks, nnp, seccomp;
 	bool userns;                /* the sandbox is in a user namespace of its own */
+	bool own_mntns;             /* ... and a mount namespace (all private since `ns mnt`) */
 	bool has_user;              /* switch to uid/gid before execve */
 	unsigned uid, gid;
 	char workdir[PATH_MAX];     /* "" = / */
@@ -135,7 +136,7 @@ void gph_sandbox_priv_request(const struct gph_sandbox *sb, struct hreq *rq);
 int gph_sandbox_priv_seccomp(const struct gph_sandbox *sb, struct hreq *rq, struct gph_err *e);
 /* In an exec child's (or probe's) own copy of the mount namespace: stop propagation to the
  * sandbox's (and, without `ns mnt`, the host's) mounts before changing any. */
-int gph_exec_private_mounts(struct gph_err *e);
+int gph_exec_private_mounts(bool own_mntns, struct gph_err *e);
 /* The masked and read-only /proc and /sys paths in an exec child's own mount namespace. */
 int gph_exec_apply_masks(const struct hreq *rq, struct gph_err *e);
 /* `score`: start the probe as an exec'd command would be started, fill rep->probe (score_probe.c). */

@@ -83,6 +83,7 @@ int gph_sandbox_apply_priv(struct gph_sandbox *sb, const struct gph_step *st, ch
 void gph_sandbox_priv_request(const struct gph_sandbox *sb, struct hreq *rq)
 {
 	rq->userns = sb->userns;
+	rq->own_mntns = (sb->ns & CLONE_NEWNS) != 0;
 	rq->harden = sb->priv.changed;
 	rq->caps = sb->priv.caps;
 	rq->nnp = sb->priv.nnp;

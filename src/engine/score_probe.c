@@ -113,7 +113,7 @@ static void probe_child(const struct hreq *rq, int p)
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	int rc = 0;
 	if (rq->new_pidns || rq->masks)
-		rc = gph_exec_private_mounts(&e);
+		rc = gph_exec_private_mounts(rq->own_mntns, &e);
 	if (rc == 0 && rq->new_pidns)
 		rc = gph_inside_refresh_proc(rq->userns, &e);
 	if (rc == 0 && rq->masks)
