@@ -1,8 +1,11 @@
 #!/bin/bash
 # pull: Debian's docker-registry on 127.0.0.1 inside a network namespace this test creates (the
-# machine's network is never touched), images pushed into it with skopeo from layouts made here;
-# pull by tag and by digest, a multi-platform index built here, a corrupted blob (refused, nothing
-# stored), a registry that is gone (clean error; a later pull works), then run what was pulled.
+# machine's network is never touched), images pushed into it with skopeo from layouts made here
+# (tests/images/mkimage.py, and umoci from the busybox rootfs); pull by tag and by digest, a
+# multi-platform index built here, Basic auth (a second registry in htpasswd mode), the Bearer
+# challenge flow (tests/images/regproxy.py: a token endpoint in front of the registry), a registry
+# that dies mid-pull, a corrupted blob (refused, nothing stored), a registry that is gone (clean
+# error; a later pull works), then run what was pulled.
 # shellcheck disable=SC2016,SC2317  # container commands are single-quoted on purpose; cases run via tcase
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -13,7 +16,10 @@ MK="$GPH_ROOT/tests/images/mkimage.py"
 S="$GPH_TMP/store"
 PORT=5000
 REG="127.0.0.1:$PORT"
-for tool in docker-registry skopeo python3 curl; do
+AUTH="127.0.0.1:5001"   # the same storage, htpasswd mode
+PROXY="127.0.0.1:5002"  # regproxy.py in front of $REG
+PW="pw-$RANDOM-s3cret"  # must never show in any output
+for tool in docker-registry skopeo umoci htpasswd python3 curl; do
 	command -v "$tool" >/dev/null || bail "$tool is needed (make test-deps installs it)"
 done
 
@@ -27,8 +33,57 @@ store_empty() { [ -z "$(find "$S/layers" "$S/images" "$S/tmp" -mindepth 1 2>/dev
 # The registry lives outside the per-case bookkeeping (which would stop it as a leftover): its
 # files in a directory of its own, its process not a child of this shell; stopped by PID at exit.
 REG_PID=""
+AUTH_PID=""
+PROXY_PID=""
 REGDIR=$(mktemp -d /tmp/gph-registry.XXXXXX) || bail "mktemp failed"
-trap 'registry_stop; rm -rf "$REGDIR"; gph_cleanup' EXIT
+trap 'rc=$?; registry_stop; authreg_stop; proxy_stop; rm -rf "$REGDIR"; (exit $rc); gph_cleanup' EXIT
+stop_pid() {
+	[ -n "$1" ] || return 0
+	kill "$1" 2>/dev/null
+	wait_until 10 not_running "$1" || kill -KILL "$1" 2>/dev/null
+}
+# bg_start NAME CMD...: CMD in the background, not a child of this shell; prints its PID.
+bg_start() {
+	local name=$1
+	shift
+	("$@" >"$REGDIR/$name.log" 2>&1 &
+	 echo $! >"$REGDIR/$name.pid")
+	cat "$REGDIR/$name.pid"
+}
+# The htpasswd registry: user alice, password $PW, on the same storage as $REG.
+authreg_start() {
+	htpasswd -Bbc "$REGDIR/htpasswd" alice "$PW" >/dev/null 2>&1 || bail "htpasswd failed"
+	cat >"$REGDIR/auth.yml" <<-YML
+	version: 0.1
+	log:
+	  level: error
+	storage:
+	  filesystem:
+	    rootdirectory: $REGDIR/reg
+	http:
+	  addr: $AUTH
+	auth:
+	  htpasswd:
+	    realm: gph-test
+	    path: $REGDIR/htpasswd
+	YML
+	AUTH_PID=$(bg_start auth docker-registry serve "$REGDIR/auth.yml")
+	wait_until 20 curl -s -o /dev/null "http://$AUTH/v2/" || bail "the htpasswd registry did not start: $(tail -5 "$REGDIR/auth.log")"
+}
+authreg_stop() { stop_pid "$AUTH_PID"; AUTH_PID=""; }
+# proxy_start MODE [ARG]: tests/images/regproxy.py on $PROXY in front of $REG.
+proxy_start() {
+	proxy_stop
+	PROXY_PID=$(bg_start proxy python3 "$GPH_ROOT/tests/images/regproxy.py" "${PROXY#*:}" "$PORT" "$@")
+	wait_until 20 curl -s -o /dev/null "http://$PROXY/v2/" || bail "regproxy.py did not start: $(tail -5 "$REGDIR/proxy.log")"
+}
+proxy_stop() { stop_pid "$PROXY_PID"; PROXY_PID=""; }
+# The password never appears on stdout or stderr.
+expect_no_pw() {
+	! grep -qF -- "$PW" "$GPH_TMP/out" "$GPH_TMP/err" && return 0
+	fail "the password was printed"
+	show_last
+}
 registry_start() {
 	cat >"$REGDIR/registry.yml" <<-YML
 	version: 0.1
@@ -60,6 +115,8 @@ push() { # push LAYOUT-DIR REF-IN-LAYOUT REPO:TAG [DIGESTFILE]
 registry_start
 python3 "$MK" oci "$R" "$GPH_TMP/oci" || bail "mkimage.py oci failed"
 python3 "$MK" docker "$R" "$GPH_TMP/d.tar" || bail "mkimage.py docker failed"
+"$GPH_ROOT/tests/images/umoci-busybox.sh" "$R" "$GPH_TMP/umoci" >"$GPH_TMP/umoci.log" 2>&1 ||
+	bail "umoci-busybox.sh failed: $(tail -3 "$GPH_TMP/umoci.log")"
 
 t_pull_tag() {
 	push "$GPH_TMP/oci" t/oci:1 t/oci:1 "$GPH_TMP/oci.digest" || return 1
@@ -130,6 +187,106 @@ t_pull_index() {
 	[ -n "$idx" ] || true
 }
 
+t_umoci_busybox() {
+	push "$GPH_TMP/umoci" busybox busybox:latest || return 1
+	push "$GPH_TMP/umoci" multi t/multi-umoci:1 || return 1
+	# The "done means" line of issue 5.
+	gph_run pull --insecure --root "$S" "$REG/busybox:latest"
+	expect_rc 0 || return 1
+	gph_run run --root "$S" --image "$REG/busybox:latest" /bin/sh -c 'echo hi'
+	expect_rc 0 || return 1
+	expect_line "hi" || return 1
+	gph_run run --root "$S" --image "$REG/busybox:latest"
+	expect_line "hi from busybox" || return 1
+	gph_run pull --insecure --root "$S" "$REG/t/multi-umoci:1"
+	expect_rc 0 || return 1
+	expect_match "already in the store" || return 1 # the busybox layer is shared
+	gph_run run --root "$S" --image "$REG/t/multi-umoci:1" /bin/sh -c \
+		'pwd; ls /opt/app; [ -e /bin/vi ] || echo no-vi; find / -xdev -name ".wh.*" | sed "s/^/WH /"'
+	expect_rc 0 || return 1
+	expect_line "/opt/app" || return 1
+	expect_line "new" || return 1
+	expect_line "keep" || return 1
+	expect_no_line "old" || return 1
+	expect_line "no-vi" || return 1
+	grep -q '^WH ' <<<"$OUT" && { fail "a .wh. file survived in the rootfs"; show_last; return 1; }
+	# no .wh. file in the unpacked layers either (whiteouts are overlay whiteouts there)
+	[ -z "$(find "$S/layers" -name '.wh.*')" ] || { fail ".wh. files in $S/layers"; return 1; }
+	expect_clean
+}
+
+t_basic_auth() {
+	rm -rf "$S"
+	authreg_start
+	gph_run pull --insecure --root "$S" "$AUTH/busybox:latest"
+	expect_rc 1 || return 1
+	expect_err "wants a user name and password" || return 1
+	gph_run pull --insecure --root "$S" --creds "alice:wrong-$PW" "$AUTH/busybox:latest"
+	expect_rc 1 || return 1
+	expect_err "HTTP 401" || return 1
+	expect_no_pw || return 1
+	store_empty || { fail "a refused pull left files in the store"; return 1; }
+	gph_run pull --insecure --root "$S" --creds "alice:$PW" "$AUTH/busybox:latest"
+	expect_rc 0 || return 1
+	expect_match "verified$" || return 1
+	expect_no_pw || return 1
+	rm -rf "$S"
+	printf 'alice:%s\n' "$PW" >"$GPH_TMP/creds"
+	gph_run pull --insecure --root "$S" --creds-file "$GPH_TMP/creds" "$AUTH/busybox:latest"
+	expect_rc 0 || return 1
+	expect_no_pw || return 1
+	gph_run run --root "$S" --image "$AUTH/busybox:latest" /bin/sh -c 'echo hi'
+	expect_line "hi" || return 1
+	authreg_stop
+}
+
+t_bearer() {
+	rm -rf "$S"
+	proxy_start bearer
+	gph_run pull --insecure --root "$S" "$PROXY/busybox:latest"
+	expect_rc 0 || return 1
+	expect_match "^pulled sha256:[0-9a-f]{64} as $PROXY/busybox:latest$" || return 1
+	grep -q "^token scope=repository:busybox:pull service=gph-test basic=no$" "$REGDIR/proxy.log" ||
+		{ fail "no anonymous token request"; fail_file "regproxy.py" "$REGDIR/proxy.log"; return 1; }
+	# A token endpoint that wants credentials.
+	rm -rf "$S"
+	proxy_start bearer "alice:$PW"
+	gph_run pull --insecure --root "$S" "$PROXY/busybox:latest"
+	expect_rc 1 || return 1
+	expect_err "token request to http://$PROXY/token: HTTP 401" || return 1
+	gph_run pull --insecure --root "$S" --creds "alice:nope" "$PROXY/busybox:latest"
+	expect_rc 1 || return 1
+	expect_err "check --creds" || return 1
+	printf 'alice:%s\n' "$PW" >"$GPH_TMP/creds"
+	gph_run pull --insecure --root "$S" --creds-file "$GPH_TMP/creds" "$PROXY/busybox:latest"
+	expect_rc 0 || return 1
+	expect_no_pw || return 1
+	grep -q "basic=yes$" "$REGDIR/proxy.log" || { fail "no credentialed token request"; return 1; }
+	gph_run run --root "$S" --image "$PROXY/busybox:latest" /bin/sh -c 'echo hi'
+	expect_line "hi" || return 1
+	proxy_stop
+}
+
+t_dies_midpull() {
+	rm -rf "$S"
+	proxy_start die 300000
+	gph_run pull --insecure --root "$S" "$PROXY/busybox:latest"
+	expect_rc 1 || return 1
+	expect_err "partial|closed|Recv failure|transfer" || return 1
+	grep -q "^died after" "$REGDIR/proxy.log" || { fail "regproxy.py did not cut the blob"; return 1; }
+	store_empty || { fail "a broken pull left files in the store"; find "$S" >"$GPH_TMP/find"; fail_file "store" "$GPH_TMP/find"; return 1; }
+	[ -z "$(find "$S/blobs" -type f 2>/dev/null)" ] || { fail "a broken pull left blobs"; return 1; }
+	gph_run images --root "$S"
+	expect_rc 0 || return 1
+	# The registry is back (no cut this time): the same pull works.
+	proxy_start die 1000000000
+	gph_run pull --insecure --root "$S" "$PROXY/busybox:latest"
+	expect_rc 0 || return 1
+	gph_run run --root "$S" --image "$PROXY/busybox:latest" /bin/sh -c 'echo hi'
+	expect_line "hi" || return 1
+	proxy_stop
+}
+
 t_corrupt_blob() {
 	local big
 	push "$GPH_TMP/oci" t/oci:1 t/bad:1 || return 1
@@ -166,6 +323,10 @@ t_registry_gone() {
 tcase "pull by tag (plain HTTP, --insecure), run it; a second pull fetches nothing" t_pull_tag
 tcase "pull by digest; an unknown digest is a clean 404" t_pull_digest
 tcase "a multi-platform index: --platform picks the image" t_pull_index
+tcase "umoci-built busybox (one layer; three with whiteouts) via skopeo: pull, run prints hi" t_umoci_busybox
+tcase "Basic auth (htpasswd registry): no creds, wrong creds, --creds, --creds-file; password never printed" t_basic_auth
+tcase "Bearer challenge: anonymous token, then a token endpoint that wants credentials" t_bearer
+tcase "a registry that dies mid-blob: clean error, store consistent, the pull again works" t_dies_midpull
 tcase "a corrupted blob in the registry: digest mismatch, nothing stored" t_corrupt_blob
 tcase "registry gone: clean error, store empty; back again: pull works; https without --insecure" t_registry_gone
 registry_stop
