@@ -126,6 +126,13 @@ struct gph_pull_opts {
 };
 int gph_image_pull(struct gph_store *st, const char *ref, const struct gph_pull_opts *o, struct gph_err *e);
 void gph_pull_default_platform(char *out, size_t len);
+/* `run --pull=missing|always|never` (src/image/image_ensure.c): look ref up in the store at root (a
+ * shared lock; no library loaded) and pull it when it is missing, or always. With never, or when the
+ * image is there, nothing is loaded and nothing is written. */
+enum gph_pull_policy { GPH_PULL_MISSING, GPH_PULL_ALWAYS, GPH_PULL_NEVER };
+int gph_pull_policy_parse(const char *s, enum gph_pull_policy *out, struct gph_err *e);
+int gph_image_ensure(const char *root, const char *ref, enum gph_pull_policy pol, const struct gph_pull_opts *po,
+		     struct gph_err *e);
 
 /* ---- what `run --image` and the `image` step need (src/image/image_run.c; no JSON, no libarchive) ---- */
 #define GPH_IMAGE_MAX_LAYERS 64
@@ -137,6 +144,9 @@ struct gph_image_run {
 	char workdir[PATH_MAX];     /* "" when unset */
 	char user[256];             /* "" when unset */
 };
+/* The copy-based fallback (src/image/layer_copy.c): the layers of lowerdir ("top:...:bottom") copied
+ * into the directory dest bottom to top, whiteouts and opaque directories applied as overlayfs would. */
+int gph_layers_copy(const char *lowerdir, const char *dest, struct gph_err *e);
 int gph_image_run_load(const char *root, const char *ref, struct gph_image_run *r, struct gph_err *e);
 void gph_image_run_free(struct gph_image_run *r);
 /* The command and environment of a container of the image: Entrypoint + (args when nargs > 0, else

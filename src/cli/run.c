@@ -26,6 +26,9 @@ static void usage(FILE *f)
 	      "  --image REF          an image of the store as the root (overlayfs; `gophernetes images`); its\n"
 	      "                       Entrypoint, Cmd (CMD replaces it), Env, WorkingDir and User apply\n"
 	      "  --root DIR           the image store (default " GPH_STORE_DEFAULT ")\n"
+	      "  --pull POLICY        missing: pull the image when the store lacks it (default); always; never\n"
+	      "  --insecure           pulls may use plain HTTP (a local registry)\n"
+	      "  --platform OS/ARCH   the image to pull from a multi-platform index (default: this machine's)\n"
 	      "  --hostname NAME      hostname inside (default: the container id)\n"
 	      "  --name NAME          a name for `gophernetes ps`\n"
 	      "  --memory SIZE        memory limit, e.g. 64M (b, k, m, g; KiB, MiB, GiB)\n"
@@ -91,7 +94,9 @@ struct run_opts {
 	const char *uidmap, *gidmap, *user, *workdir;
 	int tty; /* -1 auto, 0 no, 1 yes */
 	int stop_timeout;
-	const char *image, *store_root;
+	const char *image, *store_root, *platform;
+	enum gph_pull_policy pull;
+	bool insecure;
 	const struct gph_image_run *img; /* the image's config, when --image */
 };
 
@@ -298,7 +303,8 @@ static int parse_opts(int argc, char **argv, struct run_opts *o, struct gph_err 
 {
 	enum { O_ROOTFS = 256, O_HOSTNAME, O_NAME, O_MEMORY, O_NET, O_NS, O_CHROOT, O_INIT, O_NOTTY, O_STOP, O_CGP,
 	       O_SWAP, O_CPUS, O_CPUW, O_CPUSET, O_PIDS, O_IOW, O_RBPS, O_WBPS, O_BRIDGE, O_SUBNET, O_IP, O_TRACE,
-	       O_PRIV, O_CAPADD, O_CAPDROP, O_NNP, O_SECCOMP, O_USERNS, O_UIDMAP, O_GIDMAP, O_RO, O_IMAGE, O_STORE };
+	       O_PRIV, O_CAPADD, O_CAPDROP, O_NNP, O_SECCOMP, O_USERNS, O_UIDMAP, O_GIDMAP, O_RO, O_IMAGE, O_STORE,
+	       O_PULL, O_INSECURE, O_PLATFORM };
 	static const struct option lo[] = {
 		{"rootfs", required_argument, 0, O_ROOTFS}, {"hostname", required_argument, 0, O_HOSTNAME},
 		{"name", required_argument, 0, O_NAME},     {"memory", required_argument, 0, O_MEMORY},
@@ -319,6 +325,8 @@ static int parse_opts(int argc, char **argv, struct run_opts *o, struct gph_err 
 		{"gidmap", required_argument, 0, O_GIDMAP}, {"user", required_argument, 0, 'u'},
 		{"workdir", required_argument, 0, 'w'},     {"read-only", no_argument, 0, O_RO},
 		{"image", required_argument, 0, O_IMAGE},   {"root", required_argument, 0, O_STORE},
+		{"pull", required_argument, 0, O_PULL},     {"insecure", no_argument, 0, O_INSECURE},
+		{"platform", required_argument, 0, O_PLATFORM},
 		{"help", no_argument, 0, 'h'},              {0, 0, 0, 0},
 	};
 	memset(o, 0, sizeof *o);
@@ -332,6 +340,12 @@ static int parse_opts(int argc, char **argv, struct run_opts *o, struct gph_err 
 		case O_ROOTFS: o->rootfs = optarg; break;
 		case O_IMAGE: o->image = optarg; break;
 		case O_STORE: o->store_root = optarg; break;
+		case O_PULL:
+			if (gph_pull_policy_parse(optarg, &o->pull, e) < 0)
+				return -1;
+			break;
+		case O_INSECURE: o->insecure = true; break;
+		case O_PLATFORM: o->platform = optarg; break;
 		case O_HOSTNAME:
 			if (gph_check_hostname(optarg, e) < 0)
 				return -1;
@@ -469,7 +483,12 @@ int gph_cmd_run(int argc, char **argv)
 		/* The `image` step reads the store named here too. */
 		if (o.store_root)
 			setenv("GPH_IMAGE_ROOT", o.store_root, 1);
-		if (gph_image_run_load(o.store_root, o.image, &img, &e) < 0 ||
+		char platform[64];
+		gph_pull_default_platform(platform, sizeof platform);
+		struct gph_pull_opts po = {.insecure = o.insecure, .platform = o.platform ? o.platform : platform,
+					   .notes = o.quiet ? NULL : stderr};
+		if (gph_image_ensure(o.store_root, o.image, o.pull, &po, &e) < 0 ||
+		    gph_image_run_load(o.store_root, o.image, &img, &e) < 0 ||
 		    gph_image_command(&img, argv + first, argc - first, &cmdv, &envv, &e) < 0)
 			first = -1;
 		o.img = &img;

@@ -147,11 +147,21 @@ int gph_image_mount(const char *lowerdir, const char *dir, char *merged, size_t 
 	if (!opts)
 		return gph_fail(e, ENOMEM, NULL, "overlay options");
 	snprintf(opts, olen, "lowerdir=%s,upperdir=%s/upper,workdir=%s/work", lowerdir, dir, dir);
-	int rc = mount("overlay", merged, "overlay", 0, opts);
+	/* GPH_IMAGE_COPY=1 (or a kernel without overlayfs): the layers copied instead (layer_copy.c). */
+	const char *force = getenv("GPH_IMAGE_COPY");
+	bool copy = force && strcmp(force, "1") == 0;
+	int rc = copy ? -1 : mount("overlay", merged, "overlay", 0, opts);
 	int err = errno;
 	free(opts);
+	if (rc < 0 && (copy || err == ENODEV)) {
+		if (gph_layers_copy(lowerdir, merged, e) < 0) {
+			gph_err_wrap(e, "%s: ", copy ? "GPH_IMAGE_COPY=1" : "no overlayfs, copying the layers");
+			return -1;
+		}
+		return 0;
+	}
 	if (rc < 0)
-		return gph_fail(e, err, "overlayfs is needed for images (modprobe overlay; a store on tmpfs, ext4 or xfs)",
+		return gph_fail(e, err, "overlayfs is needed for images (modprobe overlay; a store on tmpfs, ext4 or xfs; or GPH_IMAGE_COPY=1 to copy the layers)",
 				"mount(\"overlay\", \"%s\", lowerdir=...)", merged);
 	return 0;
 }

@@ -32,8 +32,17 @@ struct puller {
 	bool tried_auth;
 };
 
+/* The per-layer progress display on a terminal: one line redrawn in place (bytes, total, rate). */
+struct progress {
+	FILE *out;
+	const char *digest;
+	long long total; /* from the manifest; 0 when unknown */
+	struct timespec t0, last;
+};
+
 struct resp {
 	long status;
+	struct progress *prog;
 	char *body;
 	size_t len, limit;
 	char challenge[1024]; /* WWW-Authenticate */
@@ -88,6 +97,40 @@ static size_t on_data(char *p, size_t sz, size_t n, void *ud)
 	return len;
 }
 
+static double secs_since(const struct timespec *t0)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+static void progress_line(struct progress *p, long long now, bool final)
+{
+	double s = secs_since(&p->t0), mib = (double)now / (1 << 20);
+	fprintf(p->out, "\r\033[K%.19s: %.1f", p->digest, mib);
+	if (p->total > 0)
+		fprintf(p->out, " / %.1f MiB (%d%%)", (double)p->total / (1 << 20), (int)(now * 100 / p->total));
+	else
+		fputs(" MiB", p->out);
+	fprintf(p->out, ", %.1f MiB/s%s", s > 0 ? mib / s : 0.0, final ? "" : " ");
+	fflush(p->out);
+}
+
+/* CURLOPT_XFERINFOFUNCTION: at most ten redraws a second. */
+static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
+{
+	struct progress *p = ud;
+	(void)ultotal;
+	(void)ulnow;
+	if (secs_since(&p->last) < 0.1)
+		return 0;
+	clock_gettime(CLOCK_MONOTONIC, &p->last);
+	if (!p->total && dltotal > 0)
+		p->total = (long long)dltotal;
+	progress_line(p, (long long)dlnow, false);
+	return 0;
+}
+
 static int http_get(struct puller *pl, const char *url, const char *accept, bool basic, struct resp *r, struct gph_err *e)
 {
 	const struct gph_curl_fns *C = gph_curl();
@@ -116,6 +159,11 @@ static int http_get(struct puller *pl, const char *url, const char *accept, bool
 	C->curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
 	C->curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
 	C->curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	if (r->prog) {
+		C->curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+		C->curl_easy_setopt(c, CURLOPT_XFERINFODATA, r->prog);
+		C->curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+	}
 	if (basic && pl->o->creds) {
 		C->curl_easy_setopt(c, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
 		C->curl_easy_setopt(c, CURLOPT_USERPWD, pl->o->creds);
@@ -303,7 +351,7 @@ out:
 	return rc;
 }
 
-static int fetch_blob(struct puller *pl, const char *digest, struct gph_err *e)
+static int fetch_blob(struct puller *pl, const char *digest, long long total, struct gph_err *e)
 {
 	char path[128], got[GPH_DIGEST_LEN];
 	if (!digest || !gph_digest_valid(digest))
@@ -314,21 +362,28 @@ static int fetch_blob(struct puller *pl, const char *digest, struct gph_err *e)
 		return 0;
 	}
 	struct gph_blob_writer w;
-	struct resp r = {.limit = 0, .w = &w};
-	struct timespec t0, t1;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	struct progress prog = {.out = pl->o->notes, .digest = digest, .total = total > 0 ? total : 0};
+	/* On a terminal a line per layer redrawn as it arrives; otherwise a plain line at the end. */
+	bool tty = pl->o->notes && isatty(fileno(pl->o->notes));
+	struct resp r = {.limit = 0, .w = &w, .prog = tty ? &prog : NULL};
+	clock_gettime(CLOCK_MONOTONIC, &prog.t0);
+	prog.last = prog.t0;
 	if (gph_blob_begin(pl->st, &w, e) < 0)
 		return -1;
 	snprintf(path, sizeof path, "blobs/%s", digest);
-	if (request(pl, path, NULL, &r, e) < 0) {
+	int rc = request(pl, path, NULL, &r, e);
+	long long size = w.size;
+	if (tty) {
+		progress_line(&prog, size, true);
+		fputs(rc < 0 ? ", failed\n" : "\n", prog.out);
+	}
+	if (rc < 0) {
 		gph_blob_abort(&w);
 		return -1;
 	}
-	long long size = w.size;
+	double s = secs_since(&prog.t0);
 	if (gph_blob_commit(&w, digest, got, e) < 0)
 		return -1;
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	double s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	if (pl->o->notes)
 		fprintf(pl->o->notes, "%.19s: %lld bytes, %.1f MiB/s, verified\n", digest, size,
 			s > 0 ? (double)size / (1 << 20) / s : 0.0);
@@ -355,12 +410,15 @@ int gph_image_pull(struct gph_store *st, const char *refstr, const struct gph_pu
 		rc = m ? 0 : -1;
 	}
 	if (rc == 0)
-		rc = fetch_blob(&pl, gph_js_str(gph_js_get(m, "config", json_type_object), "digest"), e);
+		rc = fetch_blob(&pl, gph_js_str(gph_js_get(m, "config", json_type_object), "digest"), 0, e);
 	json_object *layers = rc == 0 ? gph_js_get(m, "layers", json_type_array) : NULL;
 	if (rc == 0 && !layers)
 		rc = gph_fail(e, EINVAL, NULL, "manifest %.19s: no layers", manifest);
-	for (size_t i = 0; rc == 0 && i < J->json_object_array_length(layers); i++)
-		rc = fetch_blob(&pl, gph_js_str(J->json_object_array_get_idx(layers, i), "digest"), e);
+	for (size_t i = 0; rc == 0 && i < J->json_object_array_length(layers); i++) {
+		json_object *l = J->json_object_array_get_idx(layers, i);
+		json_object *sz = gph_js_get(l, "size", json_type_int);
+		rc = fetch_blob(&pl, gph_js_str(l, "digest"), sz ? (long long)J->json_object_get_int64(sz) : 0, e);
+	}
 	if (m)
 		J->json_object_put(m);
 	if (rc == 0)

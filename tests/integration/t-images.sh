@@ -61,9 +61,45 @@ t_image_flags() {
 	gph_run run --root "$S" --image t/oci:1 --rootfs "$R" /bin/true
 	expect_rc 125 || return 1
 	expect_err "both name the root" || return 1
-	gph_run run --root "$S" --image t/nosuch:1 /bin/true
+	gph_run run --root "$S" --pull=never --image t/nosuch:1 /bin/true
 	expect_rc 125 || return 1
 	expect_err 'no image "t/nosuch:1"' || return 1
+	gph_run run --root "$S" --pull=sometimes --image t/oci:1 /bin/true
+	expect_rc 125 || return 1
+	expect_err 'unknown policy "sometimes"' || return 1
+}
+
+t_read_only() {
+	gph_run run --root "$S" --read-only --image t/oci:1 /bin/sh -c \
+		'echo x >/etc/motd || echo refused; touch /gph-ro-probe || echo refused2; grep " / " /proc/mounts'
+	expect_rc 0 || return 1
+	expect_line "refused" || return 1
+	expect_line "refused2" || return 1
+	expect_err "Read-only file system" || return 1
+	grep -qE '^[^ ]+ / [^ ]+ ro[, ]' <<<"$OUT" || { fail "/ is not mounted ro"; show_last; return 1; }
+	[ -z "$(find "$S/layers" -name gph-ro-probe)" ] || { fail "a write reached a layer"; return 1; }
+	expect_clean
+}
+
+# GPH_IMAGE_COPY=1: the layers copied into the container's directory instead of an overlay; the same
+# whiteouts, opaque directory and config; nothing written to the layers; --read-only still holds.
+t_copy_fallback() {
+	GPH_IMAGE_COPY=1 gph_run run --root "$S" --image t/oci:1 /bin/sh -c \
+		'cat /etc/motd; [ -e /etc/hostname-gone ] && echo BAD-whiteout; ls /opt; find / -xdev -name ".wh.*"; pwd;
+		 echo w >/bin/written; cat /bin/written; grep " / " /proc/mounts'
+	expect_rc 0 || return 1
+	expect_line "layer two" || return 1
+	expect_no_line "BAD-whiteout" || return 1
+	expect_line "new" || return 1
+	expect_no_line "old" || return 1
+	expect_line "/etc" || return 1
+	expect_line "w" || return 1
+	grep -q ' / overlay ' <<<"$OUT" && { fail "an overlay with GPH_IMAGE_COPY=1"; show_last; return 1; }
+	[ -z "$(find "$S/layers" -name written)" ] || { fail "a container's write reached a shared layer"; return 1; }
+	[ -z "$(ls -A "$S/containers")" ] || { fail "containers/ not empty after the run: $(ls "$S/containers")"; return 1; }
+	GPH_IMAGE_COPY=1 gph_run run --root "$S" --read-only --image t/oci:1 /bin/sh -c 'touch /x || echo refused'
+	expect_line "refused" || return 1
+	expect_clean
 }
 
 t_docker_save() {
@@ -148,6 +184,8 @@ t_corrupt_blob() {
 tcase "import an OCI layout: two layers, whiteout as overlay whiteout, store tmp/ empty" t_import_oci
 tcase "run --image: Cmd/Env/WorkingDir, whiteout and opaque dir, writes only in upper, nothing left" t_run_image
 tcase "run --image with --rootfs, or an unknown image: refused" t_image_flags
+tcase "--read-only: the image's root is read-only for real, the layers untouched" t_read_only
+tcase "GPH_IMAGE_COPY=1: the copy fallback applies whiteouts and opaque dirs, leaves nothing" t_copy_fallback
 tcase "import a docker save archive and run it" t_docker_save
 tcase "shell: image REF then pivot_root without DIR" t_shell_image_step
 tcase "rmi: shared blobs kept while referenced, all gone with the last image" t_rmi

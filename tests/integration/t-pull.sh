@@ -215,6 +215,37 @@ t_umoci_busybox() {
 	expect_clean
 }
 
+t_pull_policy() {
+	rm -rf "$S"
+	gph_run run --root "$S" --insecure --image "$REG/busybox:latest" /bin/sh -c 'echo hi'
+	expect_rc 0 || return 1
+	expect_line "hi" || return 1
+	expect_err "verified" || return 1
+	expect_err "pulled sha256:" || return 1
+	gph_run run --root "$S" --image "$REG/busybox:latest" /bin/sh -c 'echo hi'
+	expect_rc 0 || return 1
+	grep -q "pulled" <<<"$ERR" && { fail "--pull=missing pulled an image the store has"; show_last; return 1; }
+	gph_run run --root "$S" --pull=always --insecure --image "$REG/busybox:latest" /bin/sh -c 'echo hi'
+	expect_rc 0 || return 1
+	expect_err "already in the store" || return 1
+	expect_err "pulled sha256:" || return 1
+	gph_run run --root "$S" --pull=never --insecure --image "$REG/t/oci:1" /bin/true
+	expect_rc 125 || return 1
+	expect_err "no image" || return 1
+	expect_clean
+}
+
+# On a terminal, a line per layer redrawn in place (\r) with bytes, total and rate.
+t_progress_tty() {
+	rm -rf "$S"
+	timeout -k 5 "$GPH_WAIT" script -qec "$GPH pull --insecure --root $S $REG/busybox:latest" /dev/null \
+		</dev/null >"$GPH_TMP/tty.out" 2>&1
+	grep -q $'\r' "$GPH_TMP/tty.out" || { fail "no line redrawn on the terminal"; fail_file "terminal" "$GPH_TMP/tty.out"; return 1; }
+	grep -qE 'MiB \(100%\), [0-9.]+ MiB/s' "$GPH_TMP/tty.out" ||
+		{ fail "no bytes/total/rate on the terminal"; fail_file "terminal" "$GPH_TMP/tty.out"; return 1; }
+	grep -q "^pulled sha256:" <(tr '\r' '\n' <"$GPH_TMP/tty.out") || { fail "no pulled line"; return 1; }
+}
+
 t_basic_auth() {
 	rm -rf "$S"
 	authreg_start
@@ -324,6 +355,8 @@ tcase "pull by tag (plain HTTP, --insecure), run it; a second pull fetches nothi
 tcase "pull by digest; an unknown digest is a clean 404" t_pull_digest
 tcase "a multi-platform index: --platform picks the image" t_pull_index
 tcase "umoci-built busybox (one layer; three with whiteouts) via skopeo: pull, run prints hi" t_umoci_busybox
+tcase "run --pull=missing pulls once, --pull=always again, --pull=never refuses a missing image" t_pull_policy
+tcase "progress on a terminal: bytes, total and rate per layer, redrawn in place" t_progress_tty
 tcase "Basic auth (htpasswd registry): no creds, wrong creds, --creds, --creds-file; password never printed" t_basic_auth
 tcase "Bearer challenge: anonymous token, then a token endpoint that wants credentials" t_bearer
 tcase "a registry that dies mid-blob: clean error, store consistent, the pull again works" t_dies_midpull
