@@ -235,6 +235,34 @@ t_pull_policy() {
 	expect_clean
 }
 
+# The plain run path, and run --image of an image the store has, never load libcurl, libarchive
+# or json-c (they are dlopen'ed by the image code that needs them).
+t_no_libs_on_run() {
+	local ready="$GPH_TMP/ready" what pid
+	for what in rootfs image; do
+		rm -f "$ready"
+		if [ $what = rootfs ]; then
+			gph_bg plain run --stop-timeout 1 --rootfs "$R" /bin/sh -c 'echo > /tmp/ready; sleep 20'
+		else
+			gph_bg img run --stop-timeout 1 --root "$S" --image "$REG/busybox:latest" /bin/sh -c 'echo up; sleep 20'
+		fi
+		pid=$BG_PID
+		if [ $what = rootfs ]; then
+			wait_until 20 test -e "$R/tmp/ready" || { fail "the $what container did not start"; return 1; }
+		else
+			wait_until 20 grep -q up "$GPH_TMP/img.out" || { fail "the $what container did not start"; fail_file err "$GPH_TMP/img.err"; return 1; }
+		fi
+		if grep -E 'libcurl|libarchive|libjson-c' "/proc/$pid/maps" >"$GPH_TMP/maps"; then
+			fail "run --$what loaded image libraries"
+			fail_file "maps" "$GPH_TMP/maps"
+			return 1
+		fi
+		kill -TERM "$pid"
+		gph_bg_wait "$pid" 20 || { fail "run --$what did not stop"; return 1; }
+	done
+	rm -f "$R/tmp/ready"
+}
+
 # On a terminal, a line per layer redrawn in place (\r) with bytes, total and rate.
 t_progress_tty() {
 	rm -rf "$S"
@@ -356,6 +384,7 @@ tcase "pull by digest; an unknown digest is a clean 404" t_pull_digest
 tcase "a multi-platform index: --platform picks the image" t_pull_index
 tcase "umoci-built busybox (one layer; three with whiteouts) via skopeo: pull, run prints hi" t_umoci_busybox
 tcase "run --pull=missing pulls once, --pull=always again, --pull=never refuses a missing image" t_pull_policy
+tcase "run from a rootfs, and run --image of a stored image, load no libcurl/libarchive/json-c" t_no_libs_on_run
 tcase "progress on a terminal: bytes, total and rate per layer, redrawn in place" t_progress_tty
 tcase "Basic auth (htpasswd registry): no creds, wrong creds, --creds, --creds-file; password never printed" t_basic_auth
 tcase "Bearer challenge: anonymous token, then a token endpoint that wants credentials" t_bearer
