@@ -129,8 +129,11 @@ lint-lessons: $(BUILD)/gophernetes-shell
 	$(BUILD)/gophernetes-shell --lint lessons/*.lesson
 
 # `make lessons TAP=1` prints TAP; a lesson this machine cannot run is reported as skipped.
-lessons: $(BINS) rootfs/bin/busybox rootfs/bin/escape-chroot lint-lessons
-	$(BUILD)/gophernetes-shell --rootfs ./rootfs --replay $(if $(TAP),--tap) lessons/*.lesson
+# The images lesson's image is made at replay time in a temporary store (lessons/tools/with-image-store.sh;
+# python3 from test-deps).
+lessons: $(BINS) rootfs/bin/busybox rootfs/bin/escape-chroot lint-lessons test-deps
+	lessons/tools/with-image-store.sh $(BUILD)/gophernetes \
+		$(BUILD)/gophernetes-shell --rootfs ./rootfs --replay $(if $(TAP),--tap) lessons/*.lesson
 
 # Soak (tests/soak/soak.sh): 1000 sequential and 200 parallel bridged containers with memory
 # limits, then everything at its baseline. `make check` runs the short form (about a minute).
