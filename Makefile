@@ -32,7 +32,7 @@ UNIT_OBJ   := $(UNIT_SRC:%.c=$(BUILD)/%.o)
 # The shell's command code (everything but main) is also linked into the unit tests.
 SHELL_LIB_OBJ := $(filter-out $(BUILD)/src/shell/main.o,$(SHELL_OBJ))
 
-.PHONY: all shell check unit integration lessons lint-lessons soak soak-short asan-check deps test-deps bench bench-deps clean distclean
+.PHONY: all shell check unit integration lessons lint-lessons soak soak-short asan-check deps test-deps bench bench-deps bench-images clean distclean
 all: deps gophernetes gophernetes-shell rootfs/bin/busybox rootfs/bin/escape-chroot lint-lessons
 
 shell: all
@@ -114,8 +114,13 @@ $(BUILD)/bench-runner: bench/runner.c
 	@mkdir -p $(BUILD)
 	$(CC) -std=gnu11 -Wall -Wextra -Werror -O2 -o $@ $<
 
-bench: all bench-deps $(BUILD)/bench-runner
+bench: all bench-deps $(BUILD)/bench-runner bench-images
 	GPH_BIN=$(BUILD) BENCH_QUICK=$(BENCH_QUICK) bench/bench.sh
+
+# The image path (bench/images.sh -> bench/images.md): pull + unpack against skopeo + umoci, start
+# of an image-backed container against a plain rootfs, peak RSS with a 200 MiB layer.
+bench-images: all test-deps bench-deps
+	GPH_BIN=$(BUILD) BENCH_QUICK=$(BENCH_QUICK) bench/images.sh
 
 unit: $(BUILD)/unit-tests
 	$(BUILD)/unit-tests
