@@ -172,6 +172,13 @@ for lesson in "$LESSONS"/*.lesson; do
 	[ -e "$lesson" ] || bail "no lessons in $LESSONS"
 	N_LESSONS=$((N_LESSONS + 1))
 	name=$(basename "$lesson" .lesson)
+	# The images lesson ends in an image's root: export cannot write `image REF` yet, and a probe
+	# run from the image's layers is not the rootfs copy's file this test finds processes by.
+	if [ "$name" = 16-images ]; then
+		GPH_N=$((GPH_N + 1))
+		echo "ok $GPH_N - lesson $name: final state exported # SKIP its root is an image (export does not write image steps yet)"
+		continue
+	fi
 	if why=$(lesson_needs_unmet "$lesson"); then
 		GPH_N=$((GPH_N + 1))
 		echo "ok $GPH_N - lesson $name: final state exported # SKIP $why"
