@@ -208,13 +208,12 @@ static void add(struct buf *b, const char *fmt, ...) __attribute__((format(print
 static void add(struct buf *b, const char *fmt, ...)
 {
 	va_list ap;
-	int n;
 	if (b->oom)
 		return;
 	for (;;) {
 		size_t room = b->cap - b->len;
 		va_start(ap, fmt);
-		n = vsnprintf(b->s ? b->s + b->len : NULL, b->s ? room : 0, fmt, ap);
+		int n = vsnprintf(b->s ? b->s + b->len : NULL, b->s ? room : 0, fmt, ap);
 		va_end(ap);
 		if (n < 0) {
 			b->oom = 1;
@@ -436,9 +435,17 @@ static int table_empty(const char *listing)
 
 /* ---- sysctls --------------------------------------------------------------------------------- */
 
-/* Write "1" to a /proc/sys file unless it holds 1 already; name the change in note. */
-static int sysctl_on(const char *path, const char *name, char *note, size_t note_len, struct gph_err *e)
+/* An empty set of ours that says "net.ipv4.ip_forward was 0 until gophernetes turned it on". The
+ * marker lives in the network namespace it speaks of, and goes with the table; an empty set does
+ * not keep the table alive (table_empty counts elements and rules). */
+#define FORWARD_MARK "ip_forward_was_off"
+
+/* Write "1" to a /proc/sys file unless it holds 1 already; name the change in note. *changed
+ * (may be NULL) says whether this call wrote it. */
+static int sysctl_on(const char *path, const char *name, char *note, size_t note_len, bool *changed, struct gph_err *e)
 {
+	if (changed)
+		*changed = false;
 	char v[16] = "";
 	ssize_t n;
 	int fd = open(path, O_RDWR | O_CLOEXEC);
@@ -463,12 +470,44 @@ static int sysctl_on(const char *path, const char *name, char *note, size_t note
 	if (close(fd) < 0)
 		return gph_fail(e, errno, "", "close(\"%s\")", path);
 	gph_bridge_tracef("sysctl %s=1", name);
+	if (changed)
+		*changed = true;
 	if (note && note_len) {
 		size_t used = strnlen(note, note_len);
 		if (used < note_len)
 			snprintf(note + used, note_len - used, "%s%s", used ? ", " : "enabled ", name);
 	}
 	return 0;
+}
+
+/* The last of our rules went: put net.ipv4.ip_forward back to 0, as it was before the first bridge.
+ * A run that set up a bridge meanwhile has made the table again: then forwarding stays on (and the
+ * mark with it), so a container starting in parallel with gc is never left without it. */
+static int forward_off(struct gph_err *e)
+{
+	const char *path = "/proc/sys/net/ipv4/ip_forward";
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return gph_fail(e, errno, "", "open(\"%s\")", path);
+	if (pwrite(fd, "0\n", 2, 0) != 2) {
+		gph_fail(e, errno, "changing a sysctl needs CAP_NET_ADMIN", "write(\"%s\", \"0\")", path);
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	gph_bridge_tracef("sysctl net.ipv4.ip_forward=0 (it was 0 before gophernetes' first bridge)");
+	char *listing = NULL;
+	if (list_table(&listing, e) < 0)
+		return -1;
+	int rc = 0;
+	if (listing[0]) {
+		bool changed;
+		rc = sysctl_on(path, "net.ipv4.ip_forward", NULL, 0, &changed, e);
+		if (rc == 0 && changed)
+			rc = apply("add set " TABLE " " FORWARD_MARK " { type ifname; }\n", BASE_IF_MISSING, e);
+	}
+	free(listing);
+	return rc;
 }
 
 /* ---- the API --------------------------------------------------------------------------------- */
@@ -516,11 +555,16 @@ int gph_nat_ensure_bridge(const struct gph_bridge *b, char *note, size_t note_le
 				goto out;
 		}
 	}
-	if (sysctl_on("/proc/sys/net/ipv4/ip_forward", "net.ipv4.ip_forward", note, note_len, e) < 0)
+	bool turned_on;
+	if (sysctl_on("/proc/sys/net/ipv4/ip_forward", "net.ipv4.ip_forward", note, note_len, &turned_on, e) < 0)
+		goto out;
+	/* Remember it, so that `gc` can turn it off again with the last bridge (the per-bridge
+	 * route_localnet goes with the bridge by itself). */
+	if (turned_on && apply("add set " TABLE " " FORWARD_MARK " { type ifname; }\n", BASE_IF_MISSING, e) < 0)
 		goto out;
 	snprintf(path, sizeof path, "/proc/sys/net/ipv4/conf/%s/route_localnet", b->name);
 	snprintf(name, sizeof name, "net.ipv4.conf.%s.route_localnet", b->name);
-	if (sysctl_on(path, name, note, note_len, e) < 0)
+	if (sysctl_on(path, name, note, note_len, NULL, e) < 0)
 		goto out;
 	rc = 0;
 out:
@@ -650,9 +694,13 @@ int gph_nat_remove_bridge(const struct gph_bridge *b, struct gph_err *e)
 		listing = NULL;
 		if (list_table(&listing, e) < 0)
 			goto out;
-		if (listing[0] && table_empty(listing) &&
-		    apply("delete table " TABLE "\n", NO_BASE, e) < 0)
-			goto out;
+		if (listing[0] && table_empty(listing)) {
+			bool mark = strstr(listing, "set " FORWARD_MARK " ") != NULL;
+			if (apply("delete table " TABLE "\n", NO_BASE, e) < 0)
+				goto out;
+			if (mark && forward_off(e) < 0)
+				goto out;
+		}
 	}
 	if (gph_bridge_remove_unused(b, &removed, e) < 0)
 		goto out;

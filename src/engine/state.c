@@ -219,6 +219,18 @@ int gph_state_list(FILE *out, struct gph_err *e)
 	return 0;
 }
 
+/* net.ipv4.ip_forward of this network namespace: 0, 1, or -1 when unreadable. */
+static int read_ip_forward(void)
+{
+	char v[8] = "";
+	int fd = open("/proc/sys/net/ipv4/ip_forward", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = read(fd, v, sizeof v - 1);
+	close(fd);
+	return n > 0 ? v[0] == '1' : -1;
+}
+
 static bool bridge_listed(char (*list)[IF_NAMESIZE], int n, const char *name)
 {
 	for (int i = 0; i < n; i++)
@@ -316,6 +328,7 @@ int gph_state_gc(FILE *out, int *removed, struct gph_err *e)
 	 * any other a collected container used (only ours, by alias, and only without ports). */
 	if (n_bridges < 8 && !bridge_listed(bridges, n_bridges, GPH_BRIDGE_NAME))
 		snprintf(bridges[n_bridges++], IF_NAMESIZE, "%s", GPH_BRIDGE_NAME);
+	int forward_before = read_ip_forward();
 	for (int i = 0; i < n_bridges; i++) {
 		if (!if_nametoindex(bridges[i]))
 			continue;
@@ -332,6 +345,8 @@ int gph_state_gc(FILE *out, int *removed, struct gph_err *e)
 			(*removed)++;
 		}
 	}
+	if (forward_before == 1 && read_ip_forward() == 0)
+		fprintf(out, "turned net.ipv4.ip_forward off again (it was off before gophernetes' first bridge)\n");
 	int leaves = 0;
 	struct gph_err le;
 	if (gph_cg_gc_runtime_leaves(out, &leaves, &le) < 0) {

@@ -146,7 +146,8 @@ const struct gph_cmd_def gph_cmds[] = {
 	 "          first use, a veth whose host end is a port of the bridge, eth0 inside with the next free\n"
 	 "          address (or `ip ADDR`), /etc/resolv.conf and /etc/hosts provided inside\n"
 	 "  nat     masquerade for the bridge's subnet so containers reach beyond the host (turns on\n"
-	 "          net.ipv4.ip_forward, and says so)\n"
+	 "          net.ipv4.ip_forward, and says so; `gophernetes gc` turns it off again with the\n"
+	 "          last bridge if it was off before)\n"
 	 "  port    publish a port: HOST:CTR forwards the host's port HOST (any local address, also\n"
 	 "          127.0.0.1) to CTR in the container (needs `net bridge`)",
 	 "Links and addresses are netlink requests (through libnl-route-3): RTM_NEWLINK creates the veth\n"

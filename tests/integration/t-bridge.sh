@@ -475,6 +475,26 @@ t_gc_removes_bridge() {
 	[ -z "$(find "$GPH_STATE_DIR/ipam" -mindepth 1 2>/dev/null)" ] ||
 		{ fail "files left in $GPH_STATE_DIR/ipam: $(ls -A "$GPH_STATE_DIR/ipam")"; ok=1; }
 	rmdir "$GPH_STATE_DIR/ipam" 2>/dev/null
+	# net.ipv4.ip_forward was 0 in this namespace before the first bridge: gc puts it back.
+	[ "$(cat /proc/sys/net/ipv4/ip_forward)" = 0 ] || { fail "gc left net.ipv4.ip_forward on"; ok=1; }
+	grep -q "turned net.ipv4.ip_forward off again" <<<"$OUT" || { fail "gc did not say it turned ip_forward off"; show_last; ok=1; }
+	[ "$ok" = 0 ]
+}
+
+t_gc_keeps_forwarding() {
+	# Forwarding that was on before gophernetes came stays on after gc (this is the test's own
+	# network namespace; it is put back to 0 at the end).
+	local ok=0
+	echo 1 >/proc/sys/net/ipv4/ip_forward || { fail "cannot set ip_forward in the test's namespace"; return 1; }
+	gph_run run --rootfs "$R" --net bridge /bin/true
+	expect_rc 0 || ok=1
+	grep -q "enabled net.ipv4.ip_forward" <<<"$ERR" && { fail "run claims it enabled ip_forward, which was on"; ok=1; }
+	gph_run gc
+	expect_rc 0 || ok=1
+	bridge_exists && { fail "bridge $BR still exists after gc"; ok=1; }
+	[ "$(cat /proc/sys/net/ipv4/ip_forward)" = 1 ] || { fail "gc turned off forwarding it had not turned on"; ok=1; }
+	grep -q "ip_forward" <<<"$OUT" && { fail "gc claims to have changed ip_forward"; show_last; ok=1; }
+	echo 0 >/proc/sys/net/ipv4/ip_forward
 	[ "$ok" = 0 ]
 }
 
@@ -488,5 +508,6 @@ tcase "20 parallel containers (same --name) get 20 distinct addresses and host e
 tcase "--ip taken / outside / gateway / network / broadcast: 125, clear message, nothing left (B23)" t_bad_ip
 tcase "--net host sees the test's links; --net veth works alongside a bridge container" t_host_and_veth
 tcase "hairpin: a container reaches its own published port through the gateway address" t_hairpin
-tcase "gc with no container left removes the bridge and the table ip gophernetes" t_gc_removes_bridge
+tcase "gc with no container left removes the bridge and the table ip gophernetes, and turns ip_forward off again" t_gc_removes_bridge
+tcase "gc leaves ip_forward on when it was on before the first bridge" t_gc_keeps_forwarding
 gph_finish
