@@ -5,6 +5,10 @@
                                           /etc/hostname-gone and makes /opt opaque; Cmd, Env, WorkingDir set
   mkimage.py docker ROOTFS OUT.tar        a `docker save` archive of ROOTFS (one layer), RepoTags t/docker:1
   mkimage.py hostile CLASS SCRATCH OUTDIR an OCI layout whose layers attack SCRATCH (see CLASSES)
+  mkimage.py swap ROOTFS OUTSIDE OUTDIR   t/swap:1: layer 2 makes /swap a symlink to the directory OUTSIDE
+                                          and /swapf one to OUTSIDE/f; layer 3 makes /swap a directory
+                                          holding f and /swapf a file: stacking must replace the links,
+                                          never write through them (the copy fallback's case)
 """
 import gzip, hashlib, io, json, os, sys, tarfile
 
@@ -122,12 +126,20 @@ def hostile(cls, scratch, out):
     }
     layout(out, L[cls], {"Cmd": ["/bin/true"]}, name="t/hostile:" + cls.replace("-", "").replace("_", ""))
 
+def swap(root, outside, out):
+    links = tar_of([ti("swap", tarfile.SYMTYPE, link=outside), ti("swapf", tarfile.SYMTYPE, link=outside + "/f")])
+    real = tar_of([ti("swap/", tarfile.DIRTYPE, mode=0o755), ti("swap/f", data=b"inside\n"),
+                   ti("swapf", data=b"replaced\n")])
+    layout(out, [rootfs_tar(root), links, real], {"Cmd": ["/bin/cat", "/swap/f", "/swapf"]}, name="t/swap:1")
+
 if __name__ == "__main__":
     kind = sys.argv[1]
     if kind == "oci":
         oci(sys.argv[2], sys.argv[3])
     elif kind == "docker":
         docker(sys.argv[2], sys.argv[3])
+    elif kind == "swap":
+        swap(sys.argv[2], sys.argv[3], sys.argv[4])
     elif kind == "hostile":
         hostile(sys.argv[2], sys.argv[3], sys.argv[4])
     elif kind == "classes":

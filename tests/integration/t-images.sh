@@ -102,6 +102,24 @@ t_copy_fallback() {
 	expect_clean
 }
 
+t_swap_links() {
+	local mode
+	mkdir -p "$GPH_TMP/swap-outside"
+	python3 "$MK" swap "$R" "$GPH_TMP/swap-outside" "$GPH_TMP/swap" || { fail "mkimage.py swap failed"; return 1; }
+	gph_run import --root "$S" "$GPH_TMP/swap"
+	expect_rc 0 || return 1
+	for mode in 0 1; do
+		GPH_IMAGE_COPY=$mode gph_run run --root "$S" --image t/swap:1
+		expect_rc 0 || return 1
+		expect_line "inside" || return 1
+		expect_line "replaced" || return 1
+		[ -z "$(ls -A "$GPH_TMP/swap-outside")" ] || { fail "GPH_IMAGE_COPY=$mode: a file appeared outside"; return 1; }
+	done
+	gph_run rmi --root "$S" t/swap:1
+	expect_rc 0 || return 1
+	expect_clean
+}
+
 t_docker_save() {
 	python3 "$MK" docker "$R" "$GPH_TMP/d.tar" || { fail "mkimage.py docker failed"; return 1; }
 	gph_run import --root "$S" "$GPH_TMP/d.tar"
@@ -186,6 +204,7 @@ tcase "run --image: Cmd/Env/WorkingDir, whiteout and opaque dir, writes only in 
 tcase "run --image with --rootfs, or an unknown image: refused" t_image_flags
 tcase "--read-only: the image's root is read-only for real, the layers untouched" t_read_only
 tcase "GPH_IMAGE_COPY=1: the copy fallback applies whiteouts and opaque dirs, leaves nothing" t_copy_fallback
+tcase "a lower layer's symlinks replaced by an upper dir and file: overlay and copy never write through them" t_swap_links
 tcase "import a docker save archive and run it" t_docker_save
 tcase "shell: image REF then pivot_root without DIR" t_shell_image_step
 tcase "rmi: shared blobs kept while referenced, all gone with the last image" t_rmi
