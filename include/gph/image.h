@@ -74,6 +74,8 @@ struct gph_store {
  * (import, pull, rmi); readers (images, run) share the lock. */
 int gph_store_open(struct gph_store *st, const char *root, bool exclusive, struct gph_err *e);
 void gph_store_close(struct gph_store *st);
+/* Whether root (NULL: the default) holds a store; looking an image up never creates one. */
+bool gph_store_exists(const char *root);
 /* Copy fd into blobs/sha256/HEX: written to a temporary file, hashed on the way, renamed into place only
  * when the digest matches want (when given). out gets the digest. */
 int gph_store_put_blob(struct gph_store *st, int fd, const char *want, char out[GPH_DIGEST_LEN], struct gph_err *e);

@@ -21,7 +21,9 @@ int gph_image_ensure(const char *root, const char *ref, enum gph_pull_policy pol
 		     struct gph_err *e)
 {
 	struct gph_store st;
-	if (pol != GPH_PULL_ALWAYS) {
+	if (pol == GPH_PULL_NEVER && !gph_store_exists(root))
+		return 0; /* the look-up that follows reports it, without making a store */
+	if (pol != GPH_PULL_ALWAYS && gph_store_exists(root)) {
 		char digest[GPH_DIGEST_LEN];
 		if (gph_store_open(&st, root, false, e) < 0)
 			return -1;

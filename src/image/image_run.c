@@ -93,6 +93,9 @@ int gph_image_run_load(const char *root, const char *ref, struct gph_image_run *
 	struct gph_store st;
 	char dir[PATH_MAX + 96];
 	memset(r, 0, sizeof *r);
+	if (!gph_store_exists(root))
+		return gph_fail(e, ENOENT, "`gophernetes import FILE` or `gophernetes pull REF` first (--root for another store)",
+				"no image \"%s\": no image store in %s", ref, root ? root : GPH_STORE_DEFAULT);
 	if (gph_store_open(&st, root, false, e) < 0)
 		return -1;
 	int found = gph_store_lookup(&st, ref, r->manifest, e);

@@ -16,6 +16,14 @@
 
 static const char *const subdirs[] = {"blobs", "blobs/sha256", "layers", "images", "tmp", "containers"};
 
+bool gph_store_exists(const char *root)
+{
+	char p[PATH_MAX + 32];
+	struct stat sb;
+	snprintf(p, sizeof p, "%s/lock", root ? root : GPH_STORE_DEFAULT);
+	return stat(p, &sb) == 0;
+}
+
 int gph_store_open(struct gph_store *st, const char *root, bool exclusive, struct gph_err *e)
 {
 	char p[PATH_MAX + 32];

@@ -64,6 +64,11 @@ t_image_flags() {
 	gph_run run --root "$S" --pull=never --image t/nosuch:1 /bin/true
 	expect_rc 125 || return 1
 	expect_err 'no image "t/nosuch:1"' || return 1
+	# looking an image up never makes a store
+	gph_run run --root "$GPH_TMP/nostore" --pull=never --image t/oci:1 /bin/true
+	expect_rc 125 || return 1
+	expect_err "no image store in $GPH_TMP/nostore" || return 1
+	[ ! -e "$GPH_TMP/nostore" ] || { fail "a look-up made a store"; return 1; }
 	gph_run run --root "$S" --pull=sometimes --image t/oci:1 /bin/true
 	expect_rc 125 || return 1
 	expect_err 'unknown policy "sometimes"' || return 1
