@@ -5,8 +5,8 @@
 #                 cppcheck, valgrind on the unit tests and a short fuzz run (make check-analysis),
 #                 then the integration tests again on a pure cgroup v2 kernel booted in qemu (make check-v2)
 CC      ?= gcc
-PKGS    := gcc libc6-dev libreadline-dev libnl-3-dev libnl-route-3-dev libnftables-dev libseccomp-dev libcap-dev check busybox-static pkg-config
-TESTPKGS := iproute2 procps util-linux mount time nftables passwd valgrind jq bsdutils expect cppcheck clang libclang-rt-14-dev
+PKGS    := gcc libc6-dev libreadline-dev libnl-3-dev libnl-route-3-dev libnftables-dev libseccomp-dev libcap-dev check busybox-static pkg-config libarchive-dev libjson-c-dev libcurl4-openssl-dev
+TESTPKGS := iproute2 procps util-linux mount time nftables passwd valgrind jq bsdutils expect cppcheck clang libclang-rt-14-dev python3 docker-registry skopeo umoci curl apache2-utils
 # Only for `make bench`: the runtimes it compares with, and the chart.
 BENCHPKGS := crun runc bubblewrap gnuplot-nox time iproute2 util-linux
 BUILD   ?= build
@@ -21,7 +21,8 @@ NL_TEST_LIBS = $(shell pkg-config --libs libnl-route-3.0 2>/dev/null)
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null)
 LDFLAGS += $(SAN)
 
-ENGINE_SRC := $(wildcard src/engine/*.c)
+# src/image/*.c: the image store; libarchive and json-c are loaded with dlopen (src/image/*_lib.h).
+ENGINE_SRC := $(wildcard src/engine/*.c) $(wildcard src/image/*.c)
 CLI_SRC    := $(wildcard src/cli/*.c)
 SHELL_SRC  := $(wildcard src/shell/*.c)
 UNIT_SRC   := $(wildcard tests/unit/*.c)
@@ -32,7 +33,7 @@ UNIT_OBJ   := $(UNIT_SRC:%.c=$(BUILD)/%.o)
 # The shell's command code (everything but main) is also linked into the unit tests.
 SHELL_LIB_OBJ := $(filter-out $(BUILD)/src/shell/main.o,$(SHELL_OBJ))
 
-.PHONY: all shell check unit integration lessons lint-lessons soak soak-short asan-check check-analysis lint valgrind deps test-deps bench bench-deps clean distclean
+.PHONY: all shell check unit integration lessons lint-lessons soak soak-short asan-check check-analysis lint valgrind deps test-deps bench bench-deps bench-images clean distclean
 all: deps gophernetes gophernetes-shell rootfs/bin/busybox rootfs/bin/escape-chroot lint-lessons
 
 shell: all
@@ -114,8 +115,13 @@ $(BUILD)/bench-runner: bench/runner.c
 	@mkdir -p $(BUILD)
 	$(CC) -std=gnu11 -Wall -Wextra -Werror -O2 -o $@ $<
 
-bench: all bench-deps $(BUILD)/bench-runner
+bench: all bench-deps $(BUILD)/bench-runner bench-images
 	GPH_BIN=$(BUILD) BENCH_QUICK=$(BENCH_QUICK) bench/bench.sh
+
+# The image path (bench/images.sh -> bench/images.md): pull + unpack against skopeo + umoci, start
+# of an image-backed container against a plain rootfs, peak RSS with a 200 MiB layer.
+bench-images: all test-deps bench-deps
+	GPH_BIN=$(BUILD) BENCH_QUICK=$(BENCH_QUICK) bench/images.sh
 
 unit: $(BUILD)/unit-tests
 	$(BUILD)/unit-tests
@@ -129,8 +135,11 @@ lint-lessons: $(BUILD)/gophernetes-shell
 	$(BUILD)/gophernetes-shell --lint lessons/*.lesson
 
 # `make lessons TAP=1` prints TAP; a lesson this machine cannot run is reported as skipped.
-lessons: $(BINS) rootfs/bin/busybox rootfs/bin/escape-chroot lint-lessons
-	$(BUILD)/gophernetes-shell --rootfs ./rootfs --replay $(if $(TAP),--tap) lessons/*.lesson
+# The images lesson's image is made at replay time in a temporary store (lessons/tools/with-image-store.sh;
+# python3 from test-deps).
+lessons: $(BINS) rootfs/bin/busybox rootfs/bin/escape-chroot lint-lessons test-deps
+	lessons/tools/with-image-store.sh $(BUILD)/gophernetes \
+		$(BUILD)/gophernetes-shell --rootfs ./rootfs --replay $(if $(TAP),--tap) lessons/*.lesson
 
 # Soak (tests/soak/soak.sh): 1000 sequential and 200 parallel bridged containers with memory
 # limits, then everything at its baseline. `make check` runs the short form (about a minute).

@@ -42,7 +42,7 @@ struct gph_lesson {
 	char *path;
 	char *title;
 	char **see;  int n_see;              /* "pid_namespaces(7)", ... */
-	char *needs[GPH_LESSON_MAX_NEEDS]; int n_needs; /* root, cgroup2, userns, net */
+	char *needs[GPH_LESSON_MAX_NEEDS]; int n_needs; /* root, cgroup2, userns, net, images */
 	struct gph_lesson_cmd *cmds; int n_cmds;
 	char **closing; int n_closing;        /* narration after the last command */
 };

@@ -41,6 +41,7 @@ struct gph_sandbox {
 	bool rooted;                /* chroot or pivot_root done */
 	bool pivoted;               /* pivot_root (vs chroot) */
 	char root[PATH_MAX];        /* the new root as given */
+	char image_dir[PATH_MAX];   /* `image`: ROOT/containers/ID (upper, work, merged), removed at the end */
 	struct gph_cgroup cg;
 	bool has_cg;
 	long long memory_limit;

@@ -24,6 +24,7 @@ enum gph_step_kind {
 	GPH_STEP_USER,        /* user UID[:GID]                                    */
 	GPH_STEP_WORKDIR,     /* workdir DIR  (inside the root)                    */
 	GPH_STEP_READONLY,    /* readonly     (the root mount becomes read-only)   */
+	GPH_STEP_IMAGE,       /* image REF    (overlay of the image's layers, the default root) */
 };
 
 enum gph_cap_op { GPH_CAPOP_DEFAULT, GPH_CAPOP_ALL, GPH_CAPOP_DROP, GPH_CAPOP_ADD };
@@ -66,6 +67,9 @@ struct gph_step {
 	/* NS with user: "C H N" lines for uid_map and gid_map, "" for the default mapping */
 	char uidmap[128], gidmap[128];
 	char text[256];             /* the command as typed, for messages and `save` */
+	/* IMAGE: path = the overlay's lowerdir list; image_store = the store root; image_id = the manifest
+	 * digest; image_dir = the container's directory (upper, work, merged), filled by the sandbox. */
+	char image_store[PATH_MAX], image_dir[PATH_MAX], image_id[80];
 };
 
 /* One entry per shell command, steps and non-steps alike. */

@@ -4,6 +4,7 @@
 #include <string.h>
 #include "cli.h"
 #include "gph/doctor.h"
+#include "gph/image.h"
 #include "gph/sandbox.h"
 
 void gph_save_argv(int argc, char **argv); /* engine/title.c */
@@ -13,6 +14,11 @@ static void usage(FILE *f)
 	fputs("usage: gophernetes COMMAND [ARGS...]\n"
 	      "  run [OPTIONS] CMD [ARGS...]  run CMD in a new container (`gophernetes run --help`)\n"
 	      "  ps                           list running containers\n"
+	      "  pull [--root DIR] [--insecure] [--creds U:P|--creds-file F] [--platform OS/ARCH] REF\n"
+	      "                               fetch an image from a registry (OCI distribution API)\n"
+	      "  import [--root DIR] FILE|DIR [REF]  import a `docker save` archive or an OCI image layout\n"
+	      "  images [--root DIR]          list the images in the store (default " GPH_STORE_DEFAULT ")\n"
+	      "  rmi [--root DIR] REF...      remove images (their layers stay while another image uses them)\n"
 	      "  gc                           remove what runtimes that died (e.g. SIGKILL) left behind\n"
 	      "  doctor [--rootfs DIR]        check this machine; say which lessons behave differently here\n"
 	      "  help                         this text\n"
@@ -30,6 +36,8 @@ int main(int argc, char **argv)
 	const char *cmd = argv[1];
 	if (strcmp(cmd, "run") == 0)
 		return gph_cmd_run(argc - 1, argv + 1);
+	if (strcmp(cmd, "pull") == 0 || strcmp(cmd, "import") == 0 || strcmp(cmd, "images") == 0 || strcmp(cmd, "rmi") == 0)
+		return gph_cmd_images(argc - 1, argv + 1);
 	if (strcmp(cmd, "ps") == 0 || strcmp(cmd, "gc") == 0) {
 		struct gph_err e;
 		int removed = 0;

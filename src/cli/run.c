@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "gph/trace.h"
 #include "gph/bridge.h"
+#include "gph/image.h"
 #include "gph/parse.h"
 #include "gph/sandbox.h"
 #include "gph/step.h"
@@ -22,6 +23,12 @@ static void usage(FILE *f)
 	fputs("usage: gophernetes run [OPTIONS] [--] CMD [ARGS...]\n"
 	      "Run CMD in new namespaces, in its own cgroup, with ./rootfs (or --rootfs) as its root.\n"
 	      "  --rootfs DIR         root filesystem (default ./rootfs)\n"
+	      "  --image REF          an image of the store as the root (overlayfs; `gophernetes images`); its\n"
+	      "                       Entrypoint, Cmd (CMD replaces it), Env, WorkingDir and User apply\n"
+	      "  --root DIR           the image store (default " GPH_STORE_DEFAULT ")\n"
+	      "  --pull POLICY        missing: pull the image when the store lacks it (default); always; never\n"
+	      "  --insecure           pulls may use plain HTTP (a local registry)\n"
+	      "  --platform OS/ARCH   the image to pull from a multi-platform index (default: this machine's)\n"
 	      "  --hostname NAME      hostname inside (default: the container id)\n"
 	      "  --name NAME          a name for `gophernetes ps`\n"
 	      "  --memory SIZE        memory limit, e.g. 64M (b, k, m, g; KiB, MiB, GiB)\n"
@@ -88,6 +95,10 @@ struct run_opts {
 	const char *uidmap, *gidmap, *user, *workdir;
 	int tty; /* -1 auto, 0 no, 1 yes */
 	int stop_timeout;
+	const char *image, *store_root, *platform;
+	enum gph_pull_policy pull;
+	bool insecure;
+	const struct gph_image_run *img; /* the image's config, when --image */
 };
 
 /* The step list `run` builds: the same command words a learner types in the shell. */
@@ -234,7 +245,13 @@ static int build_plan(const struct run_opts *o, struct plan *p, int *ns_flags, s
 	if (!o->chroot && !mnt)
 		return gph_fail(e, 0, "add mnt to --ns, or use --chroot",
 				"pivot_root needs the mnt namespace");
-	if (add(p, e, 2, o->chroot ? "chroot" : "pivot_root", rootfs) < 0) {
+	if (o->image) {
+		/* The overlay is mounted in the sandbox's mount namespace; the root change takes it. */
+		if (!mnt)
+			return gph_fail(e, 0, "add mnt to --ns", "--image needs the mnt namespace");
+		if (add_opt(p, e, "--image", 2, "image", o->image) < 0 || add(p, e, 1, o->chroot ? "chroot" : "pivot_root") < 0)
+			return -1;
+	} else if (add(p, e, 2, o->chroot ? "chroot" : "pivot_root", rootfs) < 0) {
 		gph_err_hint(e, "--rootfs names the root filesystem; `make` builds ./rootfs");
 		return -1;
 	}
@@ -267,9 +284,18 @@ static int build_plan(const struct run_opts *o, struct plan *p, int *ns_flags, s
 		if (!o->no_seccomp && add(p, e, 2, "seccomp", "default") < 0)
 			return -1;
 	}
-	if (o->user && add_opt(p, e, "--user", 2, "user", o->user) < 0)
+	const char *user = o->user, *workdir = o->workdir;
+	if (o->img && !user && o->img->user[0]) {
+		if (strspn(o->img->user, "0123456789:") != strlen(o->img->user))
+			return gph_fail(e, 0, "give --user UID[:GID] (user names are not looked up in the image yet)",
+					"--image: the image runs as user \"%s\", not a number", o->img->user);
+		user = o->img->user;
+	}
+	if (o->img && !workdir && o->img->workdir[0])
+		workdir = o->img->workdir;
+	if (user && add_opt(p, e, "--user", 2, "user", user) < 0)
 		return -1;
-	if (o->workdir && add_opt(p, e, "--workdir", 2, "workdir", o->workdir) < 0)
+	if (workdir && add_opt(p, e, "--workdir", 2, "workdir", workdir) < 0)
 		return -1;
 	return 0;
 }
@@ -278,7 +304,8 @@ static int parse_opts(int argc, char **argv, struct run_opts *o, struct gph_err 
 {
 	enum { O_ROOTFS = 256, O_HOSTNAME, O_NAME, O_MEMORY, O_NET, O_NS, O_CHROOT, O_INIT, O_NOTTY, O_STOP, O_CGP,
 	       O_SWAP, O_CPUS, O_CPUW, O_CPUSET, O_PIDS, O_IOW, O_RBPS, O_WBPS, O_BRIDGE, O_SUBNET, O_IP, O_TRACE,
-	       O_PRIV, O_CAPADD, O_CAPDROP, O_NNP, O_SECCOMP, O_USERNS, O_UIDMAP, O_GIDMAP, O_RO };
+	       O_PRIV, O_CAPADD, O_CAPDROP, O_NNP, O_SECCOMP, O_USERNS, O_UIDMAP, O_GIDMAP, O_RO, O_IMAGE, O_STORE,
+	       O_PULL, O_INSECURE, O_PLATFORM };
 	static const struct option lo[] = {
 		{"rootfs", required_argument, 0, O_ROOTFS}, {"hostname", required_argument, 0, O_HOSTNAME},
 		{"name", required_argument, 0, O_NAME},     {"memory", required_argument, 0, O_MEMORY},
@@ -298,6 +325,9 @@ static int parse_opts(int argc, char **argv, struct run_opts *o, struct gph_err 
 		{"userns", no_argument, 0, O_USERNS},       {"uidmap", required_argument, 0, O_UIDMAP},
 		{"gidmap", required_argument, 0, O_GIDMAP}, {"user", required_argument, 0, 'u'},
 		{"workdir", required_argument, 0, 'w'},     {"read-only", no_argument, 0, O_RO},
+		{"image", required_argument, 0, O_IMAGE},   {"root", required_argument, 0, O_STORE},
+		{"pull", required_argument, 0, O_PULL},     {"insecure", no_argument, 0, O_INSECURE},
+		{"platform", required_argument, 0, O_PLATFORM},
 		{"help", no_argument, 0, 'h'},              {0, 0, 0, 0},
 	};
 	memset(o, 0, sizeof *o);
@@ -309,6 +339,14 @@ static int parse_opts(int argc, char **argv, struct run_opts *o, struct gph_err 
 	while ((c = getopt_long(argc, argv, "+tqvhp:u:w:", lo, NULL)) != -1) {
 		switch (c) {
 		case O_ROOTFS: o->rootfs = optarg; break;
+		case O_IMAGE: o->image = optarg; break;
+		case O_STORE: o->store_root = optarg; break;
+		case O_PULL:
+			if (gph_pull_policy_parse(optarg, &o->pull, e) < 0)
+				return -1;
+			break;
+		case O_INSECURE: o->insecure = true; break;
+		case O_PLATFORM: o->platform = optarg; break;
 		case O_HOSTNAME:
 			if (gph_check_hostname(optarg, e) < 0)
 				return -1;
@@ -417,7 +455,9 @@ static int parse_opts(int argc, char **argv, struct run_opts *o, struct gph_err 
 					argv[optind - 1]);
 		}
 	}
-	if (optind >= argc)
+	if (o->image && o->rootfs)
+		return gph_fail(e, 0, "give one of them", "--image and --rootfs both name the root");
+	if (optind >= argc && !o->image)
 		return gph_fail(e, 0, "e.g. gophernetes run /bin/sh", "run: which command?");
 	return optind;
 }
@@ -437,9 +477,28 @@ int gph_cmd_run(int argc, char **argv)
 	struct plan plan;
 	int ns_flags;
 	gph_err_clear(&e);
+	struct gph_image_run img = {0};
+	char **cmdv = NULL, **envv = NULL;
 	int first = parse_opts(argc, argv, &o, &e);
+	if (first >= 0 && o.image) {
+		/* The `image` step reads the store named here too. */
+		if (o.store_root)
+			setenv("GPH_IMAGE_ROOT", o.store_root, 1);
+		char platform[64];
+		gph_pull_default_platform(platform, sizeof platform);
+		struct gph_pull_opts po = {.insecure = o.insecure, .platform = o.platform ? o.platform : platform,
+					   .notes = o.quiet ? NULL : stderr};
+		if (gph_image_ensure(o.store_root, o.image, o.pull, &po, &e) < 0 ||
+		    gph_image_run_load(o.store_root, o.image, &img, &e) < 0 ||
+		    gph_image_command(&img, argv + first, argc - first, &cmdv, &envv, &e) < 0)
+			first = -1;
+		o.img = &img;
+	}
 	if (first < 0 || build_plan(&o, &plan, &ns_flags, &e) < 0) {
 		gph_err_print(&e, stderr, "gophernetes");
+		gph_image_run_free(&img);
+		free(cmdv);
+		free(envv);
 		return EXIT_RUNTIME;
 	}
 	/* Signals that arrive while we set up wait (blocked) and are forwarded once the command runs,
@@ -491,7 +550,7 @@ int gph_cmd_run(int argc, char **argv)
 			goto out;
 	}
 	bool tty = o.tty == 1 || (o.tty == -1 && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO));
-	struct gph_exec_opts x = {.argv = argv + first, .tty = tty, .init = o.init, .stdio = {0, 1, 2},
+	struct gph_exec_opts x = {.argv = cmdv ? cmdv : argv + first, .env = envv, .tty = tty, .init = o.init, .stdio = {0, 1, 2},
 				  .stop_timeout = o.stop_timeout, .forward_signals = true};
 	struct gph_exec_result r;
 	if (gph_sandbox_exec(&sb, &x, &r, &e) < 0) {
@@ -502,9 +561,15 @@ int gph_cmd_run(int argc, char **argv)
 	report_oom(&sb, &r);
 	code = r.exit_code;
 	gph_sandbox_destroy(&sb);
+	gph_image_run_free(&img);
+	free(cmdv);
+	free(envv);
 	return code;
 out:
 	gph_err_print(&e, stderr, "gophernetes");
 	gph_sandbox_destroy(&sb);
+	gph_image_run_free(&img);
+	free(cmdv);
+	free(envv);
 	return code;
 }

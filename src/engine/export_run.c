@@ -144,6 +144,10 @@ static void walk(const struct gph_step *steps, int n, struct seen *s, struct gph
 				why(out, steps, i, "it came after the root change, when the container's /etc/hosts was already "
 					"written with the old name; run sets the hostname first");
 			break;
+		case GPH_STEP_IMAGE:
+			why(out, steps, i, "export does not write image options yet: `gophernetes run --image REF` builds "
+				"this root");
+			break;
 		case GPH_STEP_CHROOT:
 		case GPH_STEP_PIVOT_ROOT:
 			s->root = i;

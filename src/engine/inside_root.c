@@ -10,6 +10,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include "gph/fault.h"
+#include "gph/image.h"
 #include "gph/net.h"
 #include "gph/trace.h"
 #include "gph/sys.h"
@@ -171,7 +172,7 @@ int gph_inside_step(const struct gph_step *st, char *note, size_t note_len, stru
 	const char *point = st->kind == GPH_STEP_NS ? "ns" : st->kind == GPH_STEP_HOSTNAME ? "hostname"
 			  : st->kind == GPH_STEP_CHROOT ? "chroot" : st->kind == GPH_STEP_PIVOT_ROOT ? "pivot_root"
 			  : st->kind == GPH_STEP_MOUNT && (unsigned)st->mount < 4 ? mounts[st->mount]
-			  : st->kind == GPH_STEP_READONLY ? "readonly" : "step";
+			  : st->kind == GPH_STEP_READONLY ? "readonly" : st->kind == GPH_STEP_IMAGE ? "image.mount" : "step";
 	if (gph_fault_point(point, e) < 0)
 		return -1;
 	switch (st->kind) {
@@ -198,6 +199,8 @@ int gph_inside_step(const struct gph_step *st, char *note, size_t note_len, stru
 		return gph_inside_mount(st->mount, st->path, e);
 	case GPH_STEP_READONLY:
 		return make_root_readonly(e);
+	case GPH_STEP_IMAGE:
+		return gph_image_step_inside(st, e);
 	default:
 		break;
 	}

@@ -13,7 +13,7 @@
 #define FORMAT_HINT "see lessons/README.md for the lesson format"
 #define LESSON_MAX_BYTES (1024 * 1024)
 
-static const char *const known_needs[] = { "root", "cgroup2", "userns", "net" };
+static const char *const known_needs[] = { "root", "cgroup2", "userns", "net", "images" };
 
 /* ---- parsing ---------------------------------------------------------------------------- */
 
@@ -127,7 +127,7 @@ static int add_need(struct parser *ps, const char *s, size_t len)
 	for (size_t i = 0; i < sizeof known_needs / sizeof known_needs[0]; i++)
 		known = known || (strlen(known_needs[i]) == len && !strncmp(known_needs[i], s, len));
 	if (!known)
-		return perr(ps, "unknown @needs \"%.*s\"; known: root, cgroup2, userns, net", (int)len, s);
+		return perr(ps, "unknown @needs \"%.*s\"; known: root, cgroup2, userns, net, images", (int)len, s);
 	for (int i = 0; i < l->n_needs; i++)
 		if (strlen(l->needs[i]) == len && !strncmp(l->needs[i], s, len))
 			return 0; /* listed twice: once is enough */
@@ -163,7 +163,7 @@ static int directive(struct parser *ps, const char *line)
 	if (wl == 6 && !strncmp(line, "@needs", wl)) {
 		int n = each_word(ps, arg, add_need);
 		return n < 0 ? -1 : n == 0 ? perr(ps, "@needs without a value; known: root, cgroup2, "
-						  "userns, net") : 0;
+						  "userns, net, images") : 0;
 	}
 	if (wl == 4 && !strncmp(line, "@ask", wl)) {
 		if (!*arg)

@@ -17,6 +17,7 @@
 #include <arpa/inet.h>
 #include <time.h>
 #include "gph/fault.h"
+#include "gph/image.h"
 #include "gph/parse.h"
 #include "gph/trace.h"
 #include "internal.h"
@@ -456,8 +457,42 @@ static int apply(struct gph_sandbox *sb, const struct gph_step *st, struct gph_e
 			return -1;
 		snprintf(sb->hostname, sizeof sb->hostname, "%s", st->hostname);
 		break;
+	case GPH_STEP_IMAGE: {
+		if (!(sb->ns & CLONE_NEWNS))
+			return refuse(e, st->text, "this would mount on the host", "run `ns mnt` first");
+		if (sb->rooted || sb->image_dir[0])
+			return refuse(e, st->text, "an image mounts before the root changes, and once",
+				      "`reset` starts a new sandbox");
+		struct gph_step *copy = malloc(sizeof *copy);
+		if (!copy)
+			return gph_fail(e, ENOMEM, NULL, "%s", st->text);
+		*copy = *st;
+		int r = gph_image_ctr_prepare(st, sb->id, copy->image_dir, sizeof copy->image_dir, e);
+		if (r == 0 || e->errnum != EEXIST) /* ours to remove from now on, even if the mount fails */
+			snprintf(sb->image_dir, sizeof sb->image_dir, "%s", copy->image_dir);
+		if (r == 0)
+			r = apply_inside(sb, copy, NULL, 0, e);
+		free(copy);
+		if (r < 0)
+			return -1;
+		snprintf(extra, sizeof extra, " (root for pivot_root/chroot: %.560s/merged)", sb->image_dir);
+		break;
+	}
 	case GPH_STEP_CHROOT:
 	case GPH_STEP_PIVOT_ROOT:
+		if (!st->path[0]) {
+			/* No DIR: the image's root. */
+			if (!sb->image_dir[0])
+				return refuse(e, st->text, "which directory?", "give DIR, or apply `image REF` first");
+			struct gph_step *copy = malloc(sizeof *copy);
+			if (!copy)
+				return gph_fail(e, ENOMEM, NULL, "%s", st->text);
+			*copy = *st;
+			snprintf(copy->path, sizeof copy->path, "%.4000s/merged", sb->image_dir);
+			int r = apply(sb, copy, e);
+			free(copy);
+			return r;
+		}
 		if (sb->rooted) {
 			refuse(e, st->text, sb->pivoted ? "the root was already changed with pivot_root"
 							: "the root was already changed with chroot",
@@ -659,6 +694,13 @@ void gph_sandbox_destroy(struct gph_sandbox *sb)
 			gph_err_print(&ignore, stderr, "gophernetes: warning");
 		else
 			sb->has_cg = false;
+	}
+	/* The overlay lived in the sandbox's mount namespace, gone with its last process: the
+	 * container's upper and work directories go now. */
+	if (sb->image_dir[0] && !sb->has_cg) {
+		if (gph_rm_tree(sb->image_dir, &ignore) < 0)
+			gph_err_print(&ignore, stderr, "gophernetes: warning");
+		sb->image_dir[0] = 0;
 	}
 	/* The host end of a veth vanishes with the network namespace (the kernel deletes the pair);
 	 * we do not wait for that. `gc` deletes it if it somehow outlives us. */

@@ -13,6 +13,7 @@
 #include <arpa/inet.h>
 #include "gph/bridge.h"
 #include "gph/parse.h"
+#include "gph/image.h"
 #include "gph/step.h"
 
 static const struct {
@@ -346,10 +347,18 @@ int gph_step_parse(int argc, char **argv, struct gph_step *s, struct gph_err *e)
 		return 0;
 	}
 	if (strcmp(cmd, "chroot") == 0 || strcmp(cmd, "pivot_root") == 0) {
-		if (want_args(argc, argv, 1, 1, e) < 0)
+		if (want_args(argc, argv, 0, 1, e) < 0)
 			return usage_fail(argv, e);
 		s->kind = cmd[0] == 'c' ? GPH_STEP_CHROOT : GPH_STEP_PIVOT_ROOT;
+		if (argc == 1)
+			return 0; /* no DIR: the root of an `image` step applied before (the sandbox checks) */
 		return parse_dir(cmd, argv[1], s->path, e);
+	}
+	if (strcmp(cmd, "image") == 0) {
+		if (want_args(argc, argv, 1, 1, e) < 0)
+			return usage_fail(argv, e);
+		s->kind = GPH_STEP_IMAGE;
+		return gph_image_step_parse(argv[1], s, e);
 	}
 	if (strcmp(cmd, "mount") == 0) {
 		if (want_args(argc, argv, 1, 2, e) < 0)

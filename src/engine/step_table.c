@@ -63,7 +63,7 @@ const struct gph_cmd_def gph_cmds[] = {
 	 "that is the sandbox's own copy, so the host keeps its name. The kernel limit is 64 bytes\n"
 	 "(HOST_NAME_MAX); longer names fail with EINVAL, so the name is checked before anything runs.",
 	 "sethostname(2), uts_namespaces(7), hostname(7)", NULL, false, true},
-	{"chroot", "chroot DIR", "change the sandbox's root directory (escapable; see pivot_root)",
+	{"chroot", "chroot [DIR]", "change the sandbox's root directory (escapable; see pivot_root)",
 	 "Makes DIR the sandbox's root directory. Host mounts stay in the mount table and a process that\n"
 	 "may call chroot can climb back out; `pivot_root` is what containers use.",
 	 "chdir(DIR) then chroot(\".\"): chroot(2) changes only the root directory used to resolve\n"
@@ -72,7 +72,7 @@ const struct gph_cmd_def gph_cmds[] = {
 	 "subdirectory without chdir()ing into it, then climbing \"..\" from its old working directory.\n"
 	 "That is why runtimes use pivot_root and detach the old root.",
 	 "chroot(2), pivot_root(2)", NULL, true, true},
-	{"pivot_root", "pivot_root DIR", "make DIR the root of the mount namespace and detach the old root",
+	{"pivot_root", "pivot_root [DIR]", "make DIR the root of the mount namespace and detach the old root",
 	 "Swaps the root mount of the sandbox's mount namespace for DIR, then detaches the old root so\n"
 	 "nothing of the host's file system is reachable. Needs `ns mnt`.",
 	 "mount(DIR, DIR, NULL, MS_BIND|MS_REC) first, because pivot_root(2) requires the new root to be a\n"
@@ -82,6 +82,17 @@ const struct gph_cmd_def gph_cmds[] = {
 	 "the new root has shared propagation (hence the MS_PRIVATE remount done by `ns mnt`), or when\n"
 	 "the caller is in a chroot; EBUSY when new and old root are on the same mount.",
 	 "pivot_root(2), mount_namespaces(7), umount2(2)", NULL, true, true},
+	{"image", "image REF", "mount an image's layers (overlayfs) as the root for pivot_root/chroot",
+	 "Looks REF up in the image store (`gophernetes import`, `gophernetes images`; GPH_IMAGE_ROOT names\n"
+	 "another store) and mounts its layers, read-only, under a writable upper directory of this\n"
+	 "sandbox's own. A following `pivot_root` or `chroot` without DIR uses it. Needs `ns mnt`.",
+	 "mount(\"overlay\", ROOT/containers/ID/merged, \"overlay\", 0,\n"
+	 "\"lowerdir=L_top:...:L_bottom,upperdir=ROOT/containers/ID/upper,workdir=ROOT/containers/ID/work\")\n"
+	 "in the sandbox's mount namespace only. Each layer was unpacked once into ROOT/layers/DIGEST;\n"
+	 "OCI whiteouts (.wh.NAME) became overlayfs whiteouts (character device 0:0) and opaque\n"
+	 "directories (.wh..wh..opq) the trusted.overlay.opaque xattr, so the kernel hides what the\n"
+	 "layers below had. Writes go to upper (copy-up); it is removed when the sandbox ends.",
+	 "mount(2), overlayfs (Documentation/filesystems/overlayfs.rst)", NULL, false, true},
 	{"mount", "mount proc|sys|dev [PATH] | mount tmpfs PATH", "mount a file system inside (needs `ns mnt`)",
 	 "  proc [PATH]  a procfs at PATH (default /proc); with `ns pid` each exec gets one for its own\n"
 	 "               PID namespace\n"

@@ -9,10 +9,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "gph/cgroup.h"
+#include "gph/image.h"
 #include "gph/net.h"
 #include "tutor.h"
 
 #define LESSON_EXT ".lesson"
+/* @needs images: the image lessons/16-images.lesson runs, canonical as the store's refs file has it. */
+#define GPH_LESSON_IMAGE "docker.io/lesson/layers:1"
 
 void lesson_short_name(const char *path, char *buf, size_t len)
 {
@@ -59,6 +62,23 @@ bool lesson_need_met(const char *need, char *why, size_t len)
 			 f ? "0" : "missing");
 		return false;
 	}
+	if (!strcmp(need, "images")) {
+		/* The image the images lesson uses, named in the store's refs file ("REF DIGEST" lines). */
+		const char *root = getenv("GPH_IMAGE_ROOT");
+		char path[PATH_MAX], line[512];
+		snprintf(path, sizeof path, "%s/refs", root && *root ? root : GPH_STORE_DEFAULT);
+		FILE *f = fopen(path, "re");
+		bool found = false;
+		while (f && !found && fgets(line, sizeof line, f))
+			found = !strncmp(line, GPH_LESSON_IMAGE " ", strlen(GPH_LESSON_IMAGE) + 1);
+		if (f)
+			fclose(f);
+		if (found)
+			return true;
+		snprintf(why, len, "needs the image %s in the image store %s", GPH_LESSON_IMAGE,
+			 root && *root ? root : GPH_STORE_DEFAULT);
+		return false;
+	}
 	snprintf(why, len, "unknown need \"%s\"", need);
 	return false;
 }
@@ -80,6 +100,11 @@ const char *lesson_need_advice(const char *need)
 		return "User namespaces are switched off here: as root, `sysctl user.max_user_namespaces"
 		       "=15000` enables them (some distributions also have "
 		       "kernel.unprivileged_userns_clone or an AppArmor policy that restricts them).";
+	if (!strcmp(need, "images"))
+		return "The lesson runs an image made from ./rootfs: `make lessons` makes one in a temporary "
+		       "store, or by hand: python3 tests/images/mkimage.py oci rootfs /tmp/oci && gophernetes "
+		       "import /tmp/oci lesson/layers:1 (GPH_IMAGE_ROOT names another store than "
+		       GPH_STORE_DEFAULT ").";
 	return "This version of the shell does not know how to check it.";
 }
 

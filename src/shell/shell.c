@@ -213,8 +213,9 @@ static enum shell_rc cmd_step(struct call *c)
 	char **argv = c->argv;
 	char *with_root[3];
 
-	/* `chroot` / `pivot_root` alone mean the shell's root filesystem (--rootfs). */
-	if (argc == 1 && (!strcmp(argv[0], "chroot") || !strcmp(argv[0], "pivot_root"))) {
+	/* `chroot` / `pivot_root` alone mean the shell's root filesystem (--rootfs), or the image's
+	 * root after an `image` step. */
+	if (argc == 1 && (!strcmp(argv[0], "chroot") || !strcmp(argv[0], "pivot_root")) && !sh->sb.image_dir[0]) {
 		with_root[0] = argv[0];
 		with_root[1] = (char *)sh->rootfs;
 		with_root[2] = NULL;

@@ -18,7 +18,8 @@ fi
 rm -rf "$logs" && mkdir -p "$logs" || exit 1
 # Not a silent skip: say what is left out and why (see the tag in tests/unit/test_harden.c).
 echo "valgrind: leaving out test cases tagged no-valgrind: harden/live-abi (real 32-bit and x32"
-echo "          system calls, which valgrind cannot run; make unit and the ASan lane run them)"
+echo "          system calls, which valgrind cannot run) and image/openat2 (openat2(2), which valgrind"
+echo "          does not know); make unit and the ASan lane run them"
 start=$(date +%s)
 # Valgrind makes everything ~20x slower: stretch Check's per-test timeouts to match.
 CK_EXCLUDE_TAGS=no-valgrind CK_TIMEOUT_MULTIPLIER=10 \

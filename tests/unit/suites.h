@@ -14,4 +14,5 @@ Suite *suite_trace(void);   /* tests/unit/test_trace.c: trace rendering, failure
 Suite *suite_picture(void); /* tests/unit/test_picture.c: usage bars, colour, JSON escaping */
 Suite *suite_export(void);  /* tests/unit/test_export.c: export run, save, doctor parsers */
 Suite *suite_tutor(void);   /* tests/unit/test_tutor.c: step equivalence, vacuous expectations, progress */
+Suite *suite_image(void);   /* tests/unit/test_image.c: references, member names, SHA-256, in-root paths */
 #endif
