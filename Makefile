@@ -2,10 +2,11 @@
 #   make          install missing Debian packages (as root), build both programs and ./rootfs
 #   make shell    all of that, then start gophernetes-shell on ./rootfs
 #   make check    unit tests, integration tests, lesson replay, then the same under ASan+UBSan, then
-#                 the integration tests again on a pure cgroup v2 kernel booted in qemu (make check-v2)
+#                 cppcheck, valgrind on the unit tests and a short fuzz run (make check-analysis),
+#                 then the integration tests again on a pure cgroup v2 kernel booted in qemu (make check-v2)
 CC      ?= gcc
 PKGS    := gcc libc6-dev libreadline-dev libnl-3-dev libnl-route-3-dev libnftables-dev libseccomp-dev libcap-dev check busybox-static pkg-config libarchive-dev libjson-c-dev libcurl4-openssl-dev
-TESTPKGS := iproute2 procps util-linux mount time nftables passwd valgrind jq bsdutils expect python3 docker-registry skopeo umoci curl apache2-utils
+TESTPKGS := iproute2 procps util-linux mount time nftables passwd valgrind jq bsdutils expect python3 docker-registry skopeo umoci curl apache2-utils cppcheck clang libclang-rt-14-dev
 # Only for `make bench`: the runtimes it compares with, and the chart.
 BENCHPKGS := crun runc bubblewrap gnuplot-nox time iproute2 util-linux
 BUILD   ?= build
@@ -32,7 +33,7 @@ UNIT_OBJ   := $(UNIT_SRC:%.c=$(BUILD)/%.o)
 # The shell's command code (everything but main) is also linked into the unit tests.
 SHELL_LIB_OBJ := $(filter-out $(BUILD)/src/shell/main.o,$(SHELL_OBJ))
 
-.PHONY: all shell check unit integration lessons lint-lessons soak soak-short asan-check deps test-deps bench bench-deps clean distclean
+.PHONY: all shell check unit integration lessons lint-lessons soak soak-short asan-check check-analysis lint valgrind deps test-deps bench bench-deps clean distclean
 all: deps gophernetes gophernetes-shell rootfs/bin/busybox rootfs/bin/escape-chroot lint-lessons
 
 shell: all
@@ -149,16 +150,38 @@ ASAN = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recove
 asan-check:
 	$(MAKE) BUILD=build-asan SAN="$(ASAN)" check-core
 
-# The order: fast host tests first, then the sanitizer build, then the cgroup v2 kernel in qemu.
+# Static and dynamic analysis (about 2 minutes): cppcheck on src/ with no findings (suppressions,
+# each with its reason, in tests/lint/cppcheck.supp or at the line), the unit tests under valgrind
+# memcheck with no errors and no definite or indirect leaks (tests/lint/valgrind-unit.sh), and
+# every fuzz target for FUZZ_SHORT seconds (tests/fuzz/fuzz.mk).
+CPPCHECK_FLAGS = -q -j2 --std=c11 --enable=warning,style,performance,portability --library=posix \
+		 --inline-suppr --suppressions-list=tests/lint/cppcheck.supp --error-exitcode=1 -Iinclude
+FUZZ_SHORT ?= 10
+lint: test-deps
+	cppcheck $(CPPCHECK_FLAGS) src/
+
+# Valgrind needs the plain build (not the ASan one): build/unit-tests whatever BUILD says.
+valgrind: test-deps
+	$(MAKE) BUILD=build SAN= build/unit-tests
+	tests/lint/valgrind-unit.sh build/unit-tests build/valgrind
+
+check-analysis: lint valgrind
+	$(MAKE) -j2 fuzz-build
+	$(MAKE) fuzz FUZZ_SECONDS=$(FUZZ_SHORT)
+
+# The order: fast host tests first, then the sanitizer build, then the analysis lane, then the
+# cgroup v2 kernel in qemu.
 check: all
 	$(MAKE) check-core
 	$(MAKE) asan-check
+	$(MAKE) check-analysis
 	$(MAKE) check-v2
 
 clean:
-	rm -rf build build-asan gophernetes gophernetes-shell
+	rm -rf build build-asan build-fuzz gophernetes gophernetes-shell
 
 distclean: clean
 	rm -rf rootfs
 
 include tests/v2vm/v2vm.mk
+include tests/fuzz/fuzz.mk

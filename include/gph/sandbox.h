@@ -109,6 +109,8 @@ void gph_sandbox_mark_failed(struct gph_sandbox *sb, const char *text);
  * side follows gph_trace_start(). */
 int gph_sandbox_trace(struct gph_sandbox *sb, bool on, struct gph_err *e);
 /* Run a command inside and wait for it. Returns 0 when it ran (its status in r), -1 on setup error. */
+/* How many mounts the sandbox's mount namespace holds now (-1 when it cannot be read). */
+int gph_sandbox_mount_count(const struct gph_sandbox *sb);
 int gph_sandbox_exec(struct gph_sandbox *sb, const struct gph_exec_opts *x,
 		     struct gph_exec_result *r, struct gph_err *e);
 /* What the OOM counter says about the exec that produced r, as one line without a newline (empty when

@@ -88,16 +88,18 @@ void gph_diagnose_hostname(const char *name, int err, bool own_utsns, struct gph
 
 void gph_diagnose_idmap(pid_t pid, const char *file, const char *text, struct gph_err *e)
 {
-	char why[512], path[64];
+	char path[64];
 	bool gid = strcmp(file, "gid_map") == 0;
 	snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, file);
 	char *current = slurp(path);
 	snprintf(path, sizeof path, "/proc/%d/setgroups", (int)pid);
 	char *sg = slurp(path);
 	bool privileged = gph_diag_has_cap(gid ? CAP_SETGID : CAP_SETUID);
-	if (current && sg)
+	if (current && sg) {
+		char why[512];
 		set_why(e, gph_diag_idmap(file, text, current, sg, privileged, gid ? (unsigned)getegid() : (unsigned)geteuid(),
 					  why, sizeof why), why);
+	}
 	free(current);
 	free(sg);
 }

@@ -110,8 +110,9 @@ static void gather_cgroups(struct gph_doctor_facts *f)
 	if (gph_cgi_load(&mode, h, &n, &e) < 0)
 		return;
 	f->cg_mode = (int)mode;
-	char path[PATH_MAX * 2 + 64], text[1024];
+	char path[PATH_MAX * 2 + 64];
 	if (mode == GPH_CG_V2) {
+		char text[1024];
 		if (n < 1)
 			return;
 		/* what this cgroup may hand to children: its cgroup.controllers (delegation) */

@@ -72,7 +72,7 @@ static void traced_execve(const char *path, char **argv, char **env)
 		args[0] = '\0';
 		for (int i = 0; argv[i] && o + 8 < sizeof args; i++) {
 			if (i == 8) {
-				o += (size_t)snprintf(args + o, sizeof args - o, ", ...");
+				snprintf(args + o, sizeof args - o, ", ...");
 				break;
 			}
 			o += (size_t)snprintf(args + o, sizeof args - o, "%s%s", i ? ", " : "", gph_quote(argv[i], 60, a, sizeof a));

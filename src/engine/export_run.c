@@ -362,10 +362,12 @@ int gph_export_run(const struct gph_step *steps, int n, const struct gph_export_
 			static const char *const names[] = {"proc", "sys", "dev"};
 			char missing[64] = "";
 			static const int order[] = {GPH_MOUNT_PROC, GPH_MOUNT_DEV, GPH_MOUNT_SYS};
-			for (int j = 0, k; j < 3 && (k = order[j], 1); j++)
+			for (int j = 0; j < 3; j++) {
+				int k = order[j];
 				if (s.mounts[k] < 0 && !(k == GPH_MOUNT_SYS && s.sys_by_pivot))
 					snprintf(missing + strlen(missing), sizeof missing - strlen(missing), "%s`mount %s`",
 						 missing[0] ? ", " : "", names[k]);
+			}
 			if (missing[0])
 				why(out, steps, s.root, "no %s after it: with a mount namespace run always mounts /proc, /dev "
 					"and /sys after the root change", missing);

@@ -29,12 +29,12 @@ static void idmap_words(const char *lines, char *buf, size_t len)
 void gph_export_step_line(const struct gph_step *st, char *buf, size_t len)
 {
 	static const char *const mounts[] = {"proc", "sys", "dev", "tmpfs"};
-	char maps[160];
 	buf[0] = '\0';
 	switch (st->kind) {
 	case GPH_STEP_NS: {
 		static const int order[] = {CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWUTS, CLONE_NEWNS,
 					    CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWCGROUP};
+		char maps[160];
 		gph_export_append_word(buf, len, "ns");
 		for (size_t i = 0; i < sizeof order / sizeof order[0]; i++)
 			if (st->ns_flags & order[i])

@@ -271,9 +271,9 @@ uint64_t gph_mntns_id(void)
 static int not_host(const char *proc, uint64_t host_mntns, struct gph_err *e)
 {
 	static const char hint[] = "masks belong in the container's own mount namespace: `ns mnt` first";
-	char a[PATH_MAX], b[PATH_MAX], la[64], lb[64];
+	char a[PATH_MAX], la[64];
 	struct stat st;
-	ssize_t na, nb;
+	ssize_t na;
 	snprintf(a, sizeof a, "%s/self/ns/mnt", proc);
 	if (stat(a, &st) < 0 || (na = readlink(a, la, sizeof la - 1)) < 0)
 		return gph_fail(e, errno, NULL, "stat(\"%s\")", a);
@@ -281,6 +281,8 @@ static int not_host(const char *proc, uint64_t host_mntns, struct gph_err *e)
 		return gph_fail(e, EPERM, hint, "refusing to mask /proc and /sys in the host's mount namespace");
 	if (getpid() != 1) {
 		/* readlink, not stat: "mnt:[4026531832]" names the namespace without following it. */
+		char b[PATH_MAX], lb[64];
+		ssize_t nb;
 		snprintf(b, sizeof b, "%s/1/ns/mnt", proc);
 		if ((nb = readlink(b, lb, sizeof lb - 1)) < 0 && !host_mntns)
 			return gph_fail(e, errno, hint, "readlink(\"%s\"): cannot tell this mount namespace from PID 1's", b);

@@ -41,9 +41,10 @@ int gph_cidr_parse(const char *s, struct in_addr *net, int *prefix, struct gph_e
 	/* inet_pton takes exactly a dotted quad: no "10.88", no hex, no leading zeros. */
 	if (inet_pton(AF_INET, addr, &a) != 1)
 		return gph_fail(e, EINVAL, forms, "subnet \"%s\": \"%s\" is not an IPv4 address", s, addr);
+	/* No leading zero either, as for the address: "/08" is refused (found by tests/fuzz/values.c). */
 	if (!isdigit((unsigned char)slash[1]) || (slash[2] && !isdigit((unsigned char)slash[2])) ||
-	    (slash[2] && slash[3]))
-		return gph_fail(e, EINVAL, forms, "subnet \"%s\": the prefix is 1 or 2 digits", s);
+	    (slash[2] && slash[3]) || (slash[1] == '0' && slash[2]))
+		return gph_fail(e, EINVAL, forms, "subnet \"%s\": the prefix is 1 or 2 digits, no leading zero", s);
 	p = atoi(slash + 1);
 	if (p < 8 || p > 30)
 		return gph_fail(e, EINVAL, forms, "subnet \"%s\": prefix /%d is outside 8..30", s, p);

@@ -208,13 +208,12 @@ static void add(struct buf *b, const char *fmt, ...) __attribute__((format(print
 static void add(struct buf *b, const char *fmt, ...)
 {
 	va_list ap;
-	int n;
 	if (b->oom)
 		return;
 	for (;;) {
 		size_t room = b->cap - b->len;
 		va_start(ap, fmt);
-		n = vsnprintf(b->s ? b->s + b->len : NULL, b->s ? room : 0, fmt, ap);
+		int n = vsnprintf(b->s ? b->s + b->len : NULL, b->s ? room : 0, fmt, ap);
 		va_end(ap);
 		if (n < 0) {
 			b->oom = 1;

@@ -244,12 +244,12 @@ static void put_route(struct out *o, struct rtnl_route *r, struct nl_cache *link
 	for (int i = 0; i < nnh; i++) {
 		struct rtnl_nexthop *nh = rtnl_route_nexthop_n(r, i);
 		struct nl_addr *gw = nh ? rtnl_route_nh_get_gateway(nh) : NULL;
-		char name[IF_NAMESIZE] = "";
 		if (!nh)
 			continue;
 		if (gw && nl_addr_get_len(gw) == 4 && inet_ntop(AF_INET, nl_addr_get_binary_addr(gw), s, sizeof s))
 			put(o, " via %s", s);
 		if (rtnl_route_nh_get_ifindex(nh) > 0) {
+			char name[IF_NAMESIZE] = "";
 			if (!rtnl_link_i2name(links, rtnl_route_nh_get_ifindex(nh), name, sizeof name))
 				snprintf(name, sizeof name, "if%d", rtnl_route_nh_get_ifindex(nh));
 			put(o, " dev %s", name);

@@ -226,7 +226,9 @@ static int create_bridge(struct nl_sock *sk, const struct gph_bridge *b, struct 
 	int r = -NLE_NOMEM;
 	gph_bridge_mac(b->gateway, mac);
 	gph_bridge_tracef("RTM_NEWLINK bridge %s address %s up", b->name, mac_str(b->gateway, m));
-	if (l && (ll = nl_addr_build(AF_LLC, mac, sizeof mac)) && (r = rtnl_link_set_type(l, "bridge")) == 0) {
+	if (l && (ll = nl_addr_build(AF_LLC, mac, sizeof mac)))
+		r = rtnl_link_set_type(l, "bridge");
+	if (r == 0) {
 		rtnl_link_set_name(l, b->name);
 		/* A fixed MAC: by default a bridge takes the lowest MAC of its ports, so it would change as
 		 * containers come and go and every container's ARP entry for the gateway would go stale. */
@@ -265,7 +267,7 @@ static int adopt(struct nl_sock *sk, struct rtnl_link *l, struct gph_bridge *b, 
 {
 	struct in_addr ip;
 	int prefix, found, ours = 0, ifindex = rtnl_link_get_ifindex(l);
-	char s[INET_ADDRSTRLEN], w[INET_ADDRSTRLEN];
+	char s[INET_ADDRSTRLEN];
 	found = read_ipv4(sk, ifindex, b->subnet, explicit ? b->prefix : 0, &ip, &prefix, e);
 	/* A parallel caller may have created it a moment ago: it marks it ours and gives it its
 	 * address right after; give it up to a second. */
@@ -303,10 +305,12 @@ static int adopt(struct nl_sock *sk, struct rtnl_link *l, struct gph_bridge *b, 
 		return gph_fail(e, EINVAL, "a bridge network needs a prefix of 8..30 bits",
 				"bridge %s has %s/%d", b->name, ip_str(ip, s), prefix);
 	if (explicit && (prefix != b->prefix ||
-			 ((ntohl(ip.s_addr) ^ ntohl(b->subnet.s_addr)) & mask_of(prefix)) != 0))
+			 ((ntohl(ip.s_addr) ^ ntohl(b->subnet.s_addr)) & mask_of(prefix)) != 0)) {
+		char w[INET_ADDRSTRLEN];
 		return gph_fail(e, EEXIST, "drop --subnet to use the bridge as it is, or pick another --bridge name (`gophernetes gc` removes an unused bridge of ours)",
 				"bridge %s exists with %s/%d, not in the requested subnet %s/%d", b->name,
 				ip_str(ip, s), prefix, ip_str(b->subnet, w), b->prefix);
+	}
 	b->gateway = ip;
 	b->prefix = prefix;
 	b->subnet.s_addr = htonl(ntohl(ip.s_addr) & mask_of(prefix));

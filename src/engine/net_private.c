@@ -11,12 +11,11 @@
 
 int gph_net_private_enter(int *saved, struct gph_err *e)
 {
-	int err;
 	*saved = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (*saved < 0)
 		return gph_fail(e, errno, "is /proc mounted?", "open(\"/proc/self/ns/net\")");
 	if (unshare(CLONE_NEWNET) < 0) {
-		err = errno;
+		int err = errno;
 		close(*saved);
 		*saved = -1;
 		return gph_fail(e, err, "creating a network namespace needs CAP_SYS_ADMIN (run as root)",

@@ -36,7 +36,7 @@ FILE *gph_ns_mountinfo(pid_t pid)
 		while ((n = read(fd, buf, sizeof buf)) > 0)
 			if (write(fileno(tmp), buf, (size_t)n) != n)
 				_exit(1);
-		_exit(n < 0);
+		_exit(n < 0 ? 1 : 0);
 	}
 	int st = 0;
 	if (c > 0 && waitpid(c, &st, 0) == c && WIFEXITED(st) && WEXITSTATUS(st) == 0) {
@@ -101,4 +101,18 @@ bool gph_host_root_in(FILE *f)
 	free(line);
 	rewind(f);
 	return found;
+}
+
+int gph_sandbox_mount_count(const struct gph_sandbox *sb)
+{
+	if (sb->holder <= 0)
+		return -1;
+	FILE *f = gph_ns_mountinfo(sb->holder);
+	if (!f)
+		return -1;
+	int n = 0, c;
+	while ((c = getc(f)) != EOF)
+		n += c == '\n';
+	fclose(f);
+	return n;
 }

@@ -59,14 +59,14 @@ int gph_check_cpu_list(const char *s, struct gph_err *e)
 	if (!*s)
 		return gph_fail(e, 0, forms, "empty CPU list");
 	while (*p) {
-		long a = 0, b;
+		long a = 0;
 		if (!isdigit((unsigned char)*p))
 			return gph_fail(e, 0, forms, "bad CPU list \"%s\"", s);
 		for (; isdigit((unsigned char)*p); p++)
 			if ((a = a * 10 + (*p - '0')) > 8191)
 				return gph_fail(e, 0, forms, "bad CPU list \"%s\": CPU number too large", s);
-		b = a;
 		if (*p == '-') {
+			long b;
 			p++;
 			if (!isdigit((unsigned char)*p))
 				return gph_fail(e, 0, forms, "bad CPU list \"%s\"", s);

@@ -154,9 +154,9 @@ static void show_file(struct gph_sandbox *sb, FILE *out, const char *ctl, const 
 	if (gph_cg_read_file(&sb->cg, ctl, file, buf, sizeof buf, &e) < 0)
 		return;
 	long long v;
-	char pretty[32] = "";
 	struct gph_err ign;
 	if (strncmp(file, "memory.", 7) == 0 && gph_parse_size(buf, &v, &ign) == 0 && v >= 1024 && v < (1LL << 60)) {
+		char pretty[32];
 		gph_format_size(v, pretty, sizeof pretty);
 		fprintf(out, "  %-30s %s (%s)%s%s\n", file, buf, pretty, label ? " " : "", label ? label : "");
 	} else {

@@ -1,14 +1,17 @@
 /* Command words -> struct gph_step, validating everything that can be validated before the
  * kernel is touched (B25, B29: refuse early, leave nothing half-made). */
 #define _GNU_SOURCE
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <sched.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <arpa/inet.h>
+#include "gph/bridge.h"
 #include "gph/parse.h"
 #include "gph/image.h"
 #include "gph/step.h"
@@ -58,6 +61,7 @@ int gph_parse_idmap(const char *spec, char *out, size_t len, struct gph_err *e)
 	size_t off = 0;
 	int lines = 0;
 	const char *p = spec;
+	unsigned long seen[5][3]; /* the ranges so far, to refuse overlaps */
 	out[0] = '\0';
 	while (*p) {
 		char *end;
@@ -78,8 +82,20 @@ int gph_parse_idmap(const char *spec, char *out, size_t len, struct gph_err *e)
 		if (v[2] == 0 || v[0] + v[2] - 1 > 4294967294UL || v[1] + v[2] - 1 > 4294967294UL)
 			return gph_fail(e, ERANGE, "COUNT must be at least 1 and the range must fit below 4294967295",
 					"bad count in \"%s\"", spec);
-		if (++lines > 5) /* the kernel's limit is 340 lines; 5 is plenty and keeps the step small */
+		if (lines == 5) /* the kernel's limit is 340 lines; 5 is plenty and keeps the step small */
 			return gph_fail(e, E2BIG, NULL, "at most 5 ranges in \"%s\"", spec);
+		/* The kernel refuses overlapping ranges, on either side, only when the map is written, by
+		 * which time the namespace exists: refuse them here (found by tests/fuzz/step.c). */
+		for (int i = 0; i < lines; i++)
+			for (int side = 0; side < 2; side++)
+				if (v[side] < seen[i][side] + seen[i][2] && seen[i][side] < v[side] + v[2])
+					return gph_fail(e, 0, "each id may be mapped once, inside (the first number, "
+							"container ids) and outside (the second, host ids); see "
+							"user_namespaces(7)", "the ranges overlap %s (%s ids %lu+%lu and "
+							"%lu+%lu) in \"%s\"", side ? "outside" : "inside",
+							side ? "host" : "container", seen[i][side], seen[i][2], v[side],
+							v[2], spec);
+		memcpy(seen[lines++], v, sizeof v);
 		int n = snprintf(out + off, len - off, "%lu %lu %lu\n", v[0], v[1], v[2]);
 		if (n < 0 || (size_t)n >= len - off)
 			return gph_fail(e, E2BIG, NULL, "ranges too long in \"%s\"", spec);
@@ -96,10 +112,8 @@ int gph_parse_idmap(const char *spec, char *out, size_t len, struct gph_err *e)
 
 static int want_args(int argc, char **argv, int min, int max, struct gph_err *e)
 {
-	const struct gph_cmd_def *d = gph_cmd_find(argv[0]);
 	if (argc - 1 < min || argc - 1 > max)
-		return gph_fail(e, 0, NULL, "%s: expected %s%s", argv[0], argc - 1 < min ? "more arguments" : "fewer arguments",
-				d ? "" : "");
+		return gph_fail(e, 0, NULL, "%s: expected %s", argv[0], argc - 1 < min ? "more arguments" : "fewer arguments");
 	return 0;
 }
 
@@ -183,18 +197,36 @@ static int parse_cgroup(int argc, char **argv, struct gph_step *s, struct gph_er
 	return usage_fail(argv, e);
 }
 
+/* A port number 1-65535 written as plain digits at *p; advances *p past them. Not sscanf's %d:
+ * that skips leading blanks, takes a sign and wraps on overflow ("4294967376" read as 80;
+ * found by tests/fuzz/step.c). */
+static bool read_port(const char **p, int *port)
+{
+	long v = 0;
+	int digits = 0;
+	for (; isdigit((unsigned char)**p); (*p)++) {
+		if (++digits > 5)
+			return false;
+		v = v * 10 + (**p - '0');
+	}
+	if (!digits || v < 1 || v > 65535)
+		return false;
+	*port = (int)v;
+	return true;
+}
+
 static int parse_port(const char *arg, struct gph_step *s, struct gph_err *e)
 {
 	const char *forms = "HOST:CONTAINER[/tcp|udp], ports 1-65535, e.g. 18080:80";
-	char proto[8] = "tcp";
-	int h = 0, c = 0, n = 0;
-	if (sscanf(arg, "%d:%d%n", &h, &c, &n) != 2 || h < 1 || h > 65535 || c < 1 || c > 65535)
+	const char *p = arg, *proto = "tcp";
+	int h = 0, c = 0;
+	if (!read_port(&p, &h) || *p++ != ':' || !read_port(&p, &c))
 		return gph_fail(e, 0, forms, "net port: bad port mapping \"%s\"", arg);
-	if (arg[n] == '/') {
-		if (strcmp(arg + n + 1, "tcp") && strcmp(arg + n + 1, "udp"))
+	if (*p == '/') {
+		if (strcmp(p + 1, "tcp") && strcmp(p + 1, "udp"))
 			return gph_fail(e, 0, forms, "net port: unknown protocol in \"%s\"", arg);
-		snprintf(proto, sizeof proto, "%s", arg + n + 1);
-	} else if (arg[n]) {
+		proto = p + 1;
+	} else if (*p) {
 		return gph_fail(e, 0, forms, "net port: bad port mapping \"%s\"", arg);
 	}
 	s->host_port = h;
@@ -236,6 +268,13 @@ static int parse_net(int argc, char **argv, struct gph_step *s, struct gph_err *
 		}
 		for (; i + 1 < argc; i += 2) {
 			struct in_addr a;
+			int prefix;
+			/* The subnet's syntax is checked here, not when the step is applied: a bad one must
+			 * not leave the steps before it applied (found by tests/fuzz/step.c). */
+			if (strcmp(argv[i], "subnet") == 0 && gph_cidr_parse(argv[i + 1], &a, &prefix, e) < 0) {
+				gph_err_wrap(e, "net bridge: ");
+				return -1;
+			}
 			if (strcmp(argv[i], "subnet") == 0 && strlen(argv[i + 1]) < sizeof s->subnet)
 				snprintf(s->subnet, sizeof s->subnet, "%s", argv[i + 1]);
 			else if (strcmp(argv[i], "ip") == 0 && inet_pton(AF_INET, argv[i + 1], &a) == 1)

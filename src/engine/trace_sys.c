@@ -186,7 +186,7 @@ int gph_move_mount(int from_fd, const char *from, const char *to_path, unsigned 
 
 ssize_t gph_write_file(const char *path, const char *text)
 {
-	char a[512], b[512];
+	char a[512];
 	size_t n = strlen(text);
 	int fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0) {
@@ -199,8 +199,10 @@ ssize_t gph_write_file(const char *path, const char *text)
 		w = write(fd, text, n);
 	while (w < 0 && errno == EINTR);
 	int err = errno;
-	if (GPH_TRACING)
+	if (GPH_TRACING) {
+		char b[512];
 		gph_trace_call((long)w, err, "write(%s, %s)", gph_quote(path, 400, a, sizeof a), gph_quote(text, 400, b, sizeof b));
+	}
 	if (close(fd) < 0 && w >= 0) {
 		err = errno;
 		w = -1;

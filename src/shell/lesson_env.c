@@ -67,7 +67,7 @@ const char *lesson_need_advice(const char *need)
 {
 	if (!strcmp(need, "root"))
 		return "Creating most namespaces, mounting, and writing cgroup files need privileges: "
-		       "start it again as root (sudo gophernetes-shell --lesson ...).";
+		       "start it again as root (gophernetes-shell --lesson ...).";
 	if (!strcmp(need, "net"))
 		return "Making veth pairs, bridges and nftables rules needs CAP_NET_ADMIN: start it "
 		       "again as root. The lesson then runs in a network namespace of its own, so "

@@ -3,6 +3,7 @@
  * Everything is written to sh->out, so replay can capture it all. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -323,8 +324,19 @@ static enum shell_rc cmd_exec(struct call *c)
 	fflush(stdout);
 	fflush(stderr);
 	memset(&r, 0, sizeof r);
+	/* Only the sandbox's own mount table: without `ns mnt` it is the host's, which changes anyway. */
+	bool own_mnt = (sh->sb.ns & CLONE_NEWNS) != 0;
+	int mounts_before = own_mnt ? gph_sandbox_mount_count(&sh->sb) : -1;
 	int rc = gph_sandbox_exec(&sh->sb, &x, &r, &e);
 	fflush(sh->out);
+	int mounts_after = mounts_before >= 0 ? gph_sandbox_mount_count(&sh->sb) : -1;
+	if (mounts_after >= 0 && mounts_after != mounts_before) {
+		sh->exec_mount_changes++;
+		sh->exec_mount_cmd[0] = '\0';
+		for (int i = 1; i < c->argc; i++)
+			snprintf(sh->exec_mount_cmd + strlen(sh->exec_mount_cmd),
+				 sizeof sh->exec_mount_cmd - strlen(sh->exec_mount_cmd), "%s%s", i > 1 ? " " : "", c->argv[i]);
+	}
 	if (devnull >= 0)
 		close(devnull);
 	if (rc < 0 && !r.exec_failed) {
@@ -349,6 +361,7 @@ static enum shell_rc cmd_reset(struct call *c)
 	if (sh->started)
 		snprintf(old, sizeof old, "%s", sh->sb.id);
 	shell_fini(sh);
+	sh->exec_mount_changes = 0;
 	if (ensure_started(sh, &e) < 0)
 		return fail_with(c, &e);
 	if (old[0])

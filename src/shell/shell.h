@@ -33,6 +33,10 @@ struct shell {
 	int commands;               /* command lines run (not blanks or comments) */
 	int failures;               /* of those, how many failed */
 	const char *start_lesson;   /* --lesson NAME: the REPL starts with the tutor on it */
+	/* Commands run with `exec` that changed the sandbox's own mount table (a mount made below a
+	 * shared mount propagates back, lesson 10): save and export rebuild steps, not those. */
+	int exec_mount_changes;
+	char exec_mount_cmd[128];   /* the last such command */
 };
 
 /* Result of one command line. */

@@ -15,6 +15,18 @@ static void say_err(struct shell *sh, struct gph_err *e)
 	gph_err_print(e, sh->out, "error");
 }
 
+/* save and export rebuild the steps; what an exec'd command did to the sandbox's mount table (a
+ * mount below a shared mount propagates back into it) is not a step, and the rebuilt sandbox lacks
+ * it. Measured, not guessed: the shell counts the sandbox's mounts around every exec. */
+static void exec_mounts_note(struct shell *sh, const char *what)
+{
+	if (!sh->exec_mount_changes)
+		return;
+	fprintf(sh->out, "# note: %d command%s run with `exec` changed the sandbox's mount table (the last: `%s`); "
+		"%s rebuilds the steps only, not what commands mounted\n", sh->exec_mount_changes,
+		sh->exec_mount_changes == 1 ? "" : "s", sh->exec_mount_cmd, what);
+}
+
 int shell_cmd_save(struct shell *sh, int argc, char **argv)
 {
 	struct gph_err e = {0};
@@ -42,6 +54,9 @@ int shell_cmd_save(struct shell *sh, int argc, char **argv)
 		 sh->sb.failed_step[0] ? sh->sb.failed_step : "");
 	if (sh->sb.failed_step[0])
 		strncat(header, "`", sizeof header - strlen(header) - 1);
+	if (sh->exec_mount_changes)
+		strncat(header, "\nNot included: mounts made by commands run with `exec` (they are not steps)",
+			sizeof header - strlen(header) - 1);
 	int rc = gph_export_script(sh->sb.steps, sh->sb.n_steps, header, f);
 	int err = errno;
 	if (fclose(f) != 0 && rc == 0) {
@@ -54,6 +69,7 @@ int shell_cmd_save(struct shell *sh, int argc, char **argv)
 		return -1;
 	}
 	fprintf(sh->out, "saved %d step%s to %s\n", sh->sb.n_steps, sh->sb.n_steps == 1 ? "" : "s", argv[1]);
+	exec_mounts_note(sh, "the script");
 	return 0;
 }
 
@@ -84,6 +100,7 @@ int shell_cmd_export(struct shell *sh, int argc, char **argv)
 				fprintf(sh->out, "  %s\n", x.why[i].why);
 		}
 		fprintf(sh->out, "  (`save FILE` keeps it as a script for gophernetes-shell instead)\n");
+		exec_mounts_note(sh, "a saved script");
 		return -1;
 	}
 	/* the command: what the learner gave, else a shell */
@@ -98,6 +115,7 @@ int shell_cmd_export(struct shell *sh, int argc, char **argv)
 	for (int i = 0; i < 2; i++)
 		if (x.notes[i][0])
 			fprintf(sh->out, "# note: %s\n", x.notes[i]);
+	exec_mounts_note(sh, "this line");
 	return 0;
 too_long:
 	gph_fail(&e, E2BIG, NULL, "export run: the command line is too long");

@@ -36,8 +36,8 @@ static void list_ns(int flags, char *buf, size_t len)
 static void describe_difference(const struct gph_step *want, const struct gph_step *got, char *why,
 				size_t len)
 {
-	char a[128], b[128];
 	if (want->kind == GPH_STEP_NS && got->kind == GPH_STEP_NS) {
+		char a[128], b[128];
 		list_ns(want->ns_flags & ~got->ns_flags, a, sizeof a);
 		list_ns(got->ns_flags & ~want->ns_flags, b, sizeof b);
 		if (a[0] && b[0])

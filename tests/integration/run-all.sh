@@ -35,7 +35,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 if [ "$(id -u)" != 0 ]; then
-	echo "# the integration tests need root (sudo make check)"
+	echo "# the integration tests need root (run make check as root)"
 	echo "0 passed, 1 failed"
 	exit 1
 fi

@@ -941,15 +941,22 @@ Suite *suite_harden(void)
 	tcase_add_test(live, live_caps_ambient);
 	tcase_add_test(live, live_caps_exec);
 	tcase_add_test(live, live_nnp);
-	tcase_add_test(live, live_seccomp_baseline);
-	tcase_add_test(live, live_seccomp_default);
-	tcase_add_test(live, live_seccomp_caps_gate);
-	tcase_add_test(live, live_seccomp_x32);
 	tcase_add_test(live, live_seccomp_order);
 	tcase_add_test(live, seccomp_cache);
 	tcase_add_test(live, live_paths);
 	tcase_add_test(live, live_paths_guards);
 	tcase_set_timeout(live, 60);
 	suite_add_tcase(s, live);
+	/* The filters against real calls of both x86 ABIs: valgrind cannot run a 32-bit (int 0x80)
+	 * or x32 system call from a 64-bit program (SIGILL), so `make valgrind` leaves these out by
+	 * this tag (tests/lint/valgrind-unit.sh says so); `make unit` and ASan run them. */
+	TCase *abi = tcase_create("live-abi");
+	tcase_set_tags(abi, "no-valgrind");
+	tcase_add_test(abi, live_seccomp_baseline);
+	tcase_add_test(abi, live_seccomp_default);
+	tcase_add_test(abi, live_seccomp_caps_gate);
+	tcase_add_test(abi, live_seccomp_x32);
+	tcase_set_timeout(abi, 60);
+	suite_add_tcase(s, abi);
 	return s;
 }

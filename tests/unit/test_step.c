@@ -155,6 +155,45 @@ START_TEST(cgroup_and_net)
 }
 END_TEST
 
+/* Found by the fuzzer (tests/fuzz/step.c; inputs kept in tests/fuzz/corpus/step/regress-*). */
+START_TEST(fuzz_findings)
+{
+	struct gph_step s;
+	struct gph_err e;
+	/* A subnet with host bits was kept and refused only when the step was applied. */
+	char *sub[] = {"net", "bridge", "subnet", "10.89.0.5/16", NULL};
+	ck_assert_int_eq(parse(&s, &e, 4, sub), -1);
+	ck_assert_msg(strstr(e.msg, "net bridge: ") && strstr(e.msg, "host bits"), "message: %s", e.msg);
+	char *sub2[] = {"net", "bridge", "subnet", "garbage", NULL};
+	ck_assert_int_eq(parse(&s, &e, 4, sub2), -1);
+	/* sscanf's %d took blanks and signs and wrapped 4294967376 to 80. */
+	static char *badports[] = {"4294967376:80", "80:4294967376", " 80:80", "\f80:80", "80: 80", "+80:80",
+				   "-0:80", "80:+80", "065536:80", "000080:80"};
+	for (size_t i = 0; i < sizeof badports / sizeof badports[0]; i++) {
+		char *bp[] = {"net", "port", badports[i], NULL};
+		ck_assert_msg(parse(&s, &e, 3, bp) == -1, "[%s] accepted as %d:%d", badports[i], s.host_port, s.ctr_port);
+	}
+	/* Overlapping id map ranges (either side) were kept for the kernel to refuse after the
+	 * namespace was made. Ranges that only touch are fine. */
+	static const char *overlaps[] = {"0:1000:1,0:2000:1", "0:1000:1,1:1000:1", "0:100000:65536,65535:5000:1",
+					 "10:100:10,0:90:11", "0:0:1,1:1:1,2:2:1,3:0:1"};
+	for (size_t i = 0; i < sizeof overlaps / sizeof overlaps[0]; i++) {
+		char out[128];
+		gph_err_clear(&e);
+		ck_assert_msg(gph_parse_idmap(overlaps[i], out, sizeof out, &e) == -1, "accepted \"%s\"", overlaps[i]);
+		ck_assert_msg(strstr(e.msg, "overlap"), "message: %s", e.msg);
+	}
+	char out[128];
+	ck_assert_int_eq(gph_parse_idmap("0:1000:1,1:1001:1,2:0:1", out, sizeof out, &e), 0);
+	ck_assert_str_eq(out, "0 1000 1\n1 1001 1\n2 0 1\n");
+	char *ok[] = {"net", "port", "65535:1/tcp", NULL};
+	ck_assert_int_eq(parse(&s, &e, 3, ok), 0);
+	ck_assert_int_eq(s.host_port, 65535);
+	ck_assert_int_eq(s.ctr_port, 1);
+	ck_assert_str_eq(s.proto, "tcp");
+}
+END_TEST
+
 START_TEST(unknown_command_suggests_closest)
 {
 	struct gph_step s;
@@ -263,6 +302,7 @@ Suite *suite_step(void)
 	tcase_add_test(t, root_dirs_resolved_and_checked);
 	tcase_add_test(t, mounts);
 	tcase_add_test(t, cgroup_and_net);
+	tcase_add_test(t, fuzz_findings);
 	tcase_add_test(t, unknown_command_suggests_closest);
 	tcase_add_test(t, table_is_complete);
 	suite_add_tcase(s, t);

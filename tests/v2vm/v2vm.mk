@@ -19,7 +19,7 @@ V2VM_DIR  ?= build/v2vm
 v2vm-deps:
 	@missing=""; for p in $(V2VM_PKGS); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
-	  if [ "$$(id -u)" != 0 ]; then echo "missing Debian packages:$$missing — run as root (sudo make v2vm-deps)"; exit 1; fi; \
+	  if [ "$$(id -u)" != 0 ]; then echo "missing Debian packages:$$missing — run `make v2vm-deps` as root"; exit 1; fi; \
 	  echo "installing:$$missing"; \
 	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \
 	fi
