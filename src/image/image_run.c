@@ -23,22 +23,22 @@ static int read_words(const char *dir, const char *name, char ***out, struct gph
 	char *buf = NULL;
 	size_t cap = 0;
 	ssize_t n;
-	size_t count = 0;
+	size_t nw = 0;
 	char **v = calloc(1, sizeof *v);
 	while (v && (n = getdelim(&buf, &cap, '\0', f)) > 0) {
-		char **nv = realloc(v, (count + 2) * sizeof *v);
+		char **nv = realloc(v, (nw + 2) * sizeof *v);
 		if (!nv)
 			break;
 		v = nv;
-		if (!(v[count] = strdup(buf)))
+		if (!(v[nw] = strdup(buf)))
 			break;
-		v[++count] = NULL;
+		v[++nw] = NULL;
 	}
 	bool ok = v && !ferror(f) && feof(f);
 	free(buf);
 	fclose(f);
 	if (!ok) {
-		for (size_t i = 0; v && i < count; i++)
+		for (size_t i = 0; v && i < nw; i++)
 			free(v[i]);
 		free(v);
 		return gph_fail(e, ENOMEM, NULL, "reading \"%s\"", p);

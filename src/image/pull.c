@@ -394,7 +394,7 @@ int gph_image_pull(struct gph_store *st, const char *refstr, const struct gph_pu
 {
 	const struct gph_json_fns *J;
 	struct puller pl = {.st = st, .o = o};
-	char manifest[GPH_DIGEST_LEN], canon[700];
+	char manifest[GPH_DIGEST_LEN];
 	if (gph_ref_parse(refstr, &pl.ref, e) < 0 || gph_json_load(e) < 0 || gph_curl_load(e) < 0 ||
 	    gph_image_ar_load(e) < 0)
 		return -1;
@@ -424,6 +424,7 @@ int gph_image_pull(struct gph_store *st, const char *refstr, const struct gph_pu
 	if (rc == 0)
 		rc = gph_store_add_image(st, manifest, e);
 	if (rc == 0) {
+		char canon[700];
 		gph_ref_format(&pl.ref, canon, sizeof canon);
 		rc = gph_store_tag(st, canon, manifest, e);
 		if (rc == 0 && o->notes)

@@ -241,7 +241,7 @@ static int whiteout(struct unpack *u, const char *clean, const char *name, struc
 			close(dfd);
 	} else {
 		const char *target = base + strlen(WH_PREFIX);
-		if (remove_existing(pfd, target, e) < 0 || (mknodat(pfd, target, S_IFCHR | 0, makedev(0, 0)) < 0 &&
+		if (remove_existing(pfd, target, e) < 0 || (mknodat(pfd, target, S_IFCHR, makedev(0, 0)) < 0 &&
 							     gph_fail(e, errno, "whiteouts need root (CAP_MKNOD)",
 								      "mknodat(\"%s\", whiteout)", name) < 0))
 			rc = -1;
