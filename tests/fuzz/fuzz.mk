@@ -16,10 +16,11 @@
 #   manifest  image manifest, index and image config JSON (src/image/manifest.c; json-c by dlopen)
 #   unpack  gph_unpack of the input as a tar (sometimes gzip-wrapped) into a scratch directory, and
 #           nothing outside it touched; its seeds are made at run time by tests/fuzz/unpack-seeds.py
-# The engine (src/engine and src/image) is compiled with clang and instrumentation into an archive, so a target links only
-# the objects it reaches (parsers, and what they call, such as the trace and fault helpers),
-# whatever the engine's files call each other; libnl and libnftables are loaded with dlopen and
-# never reached; libarchive and json-c are loaded with dlopen too, and reached (uninstrumented). clang and libclang-rt-14-dev (libFuzzer itself) come with `make test-deps`. New
+# The engine (src/engine and src/image) is compiled with clang and instrumentation into an archive,
+# so a target links only the objects it reaches (parsers, and what they call, such as the trace and
+# fault helpers), whatever the engine's files call each other; libnl and libnftables are loaded with
+# dlopen and never reached; libarchive and json-c are loaded with dlopen too (-ldl) and reached, but
+# not instrumented. clang and libclang-rt-14-dev (libFuzzer itself) come with `make test-deps`. New
 # inputs that libFuzzer finds go to $(FUZZ_BUILD)/corpus/TARGET, crashes to
 # $(FUZZ_BUILD)/crashes/: a crash, once fixed in the product, is copied into
 # tests/fuzz/corpus/TARGET/ as a regression input.
