@@ -29,6 +29,7 @@ bin=$(cd "$bin" && pwd) || exit 1
 failed=""
 for t in "$@"; do
 	fuzzer="$bin/fuzz-$t" seeds="tests/fuzz/corpus/$t" log="$bin/fuzz-$t.log"
+	shown=${log#"$PWD"/} # the log's name as printed: relative to the repository when inside it
 	if [ ! -x "$fuzzer" ]; then
 		echo "fuzz $t: FAIL: $fuzzer is missing (make fuzz-build)"; failed="$failed $t"; continue
 	fi
@@ -65,11 +66,11 @@ for t in "$@"; do
 	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
 	cov=$(grep -o 'cov: [0-9]*' "$log" | tail -n 1)
 	if [ "$rc" = 0 ] && [ "$regress" = 1 ]; then
-		echo "fuzz $t: ok: $kept kept inputs replayed (log: $log)"
+		echo "fuzz $t: ok: $kept kept inputs replayed (log: $shown)"
 	elif [ "$rc" = 0 ]; then
-		echo "fuzz $t: ok: ${runs:-?} inputs run, ${cov:-cov: ?} (log: $log)"
+		echo "fuzz $t: ok: ${runs:-?} inputs run, ${cov:-cov: ?} (log: $shown)"
 	else
-		echo "fuzz $t: FAIL (exit $rc), from $log:"
+		echo "fuzz $t: FAIL (exit $rc), from $shown:"
 		{ grep -m1 -A16 -E 'ERROR: |property broken|==ERROR' "$log" || tail -n 20 "$log"; } | sed 's/^/    /'
 		grep -E '^SUMMARY|Test unit written|^0x|^stat::number' "$log" | cut -c1-300 | sed 's/^/    /'
 		echo "    the input is saved in $bin/crashes/; reproduce with: $fuzzer FILE"
