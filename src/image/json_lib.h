@@ -29,5 +29,9 @@ json_object *gph_js_get(json_object *o, const char *key, json_type t);
 const char *gph_js_str(json_object *o, const char *key);
 /* Parse a JSON file of at most 16 MiB read from fd (closed here). */
 json_object *gph_json_read_fd(int fd, const char *what, struct gph_err *e);
+/* Its two halves: the file's text (heap, NUL-terminated; fd closed here), and the text parsed ("WHAT:
+ * not valid JSON" when it is not). */
+char *gph_json_slurp_fd(int fd, const char *what, struct gph_err *e);
+json_object *gph_json_parse_text(const char *text, const char *what, struct gph_err *e);
 
 #endif

@@ -80,7 +80,7 @@ const char *gph_js_str(json_object *o, const char *key)
 	return v ? js.json_object_get_string(v) : NULL;
 }
 
-json_object *gph_json_read_fd(int fd, const char *what, struct gph_err *e)
+char *gph_json_slurp_fd(int fd, const char *what, struct gph_err *e)
 {
 	struct stat st;
 	if (fstat(fd, &st) < 0) {
@@ -114,10 +114,24 @@ json_object *gph_json_read_fd(int fd, const char *what, struct gph_err *e)
 	}
 	buf[got] = 0;
 	close(fd);
-	json_object *o = js.json_tokener_parse(buf);
-	free(buf);
+	return buf;
+}
+
+json_object *gph_json_parse_text(const char *text, const char *what, struct gph_err *e)
+{
+	json_object *o = js.json_tokener_parse(text);
 	if (!o)
 		gph_fail(e, 0, "the file is damaged or not an image file", "%s: not valid JSON", what);
+	return o;
+}
+
+json_object *gph_json_read_fd(int fd, const char *what, struct gph_err *e)
+{
+	char *buf = gph_json_slurp_fd(fd, what, e);
+	if (!buf)
+		return NULL;
+	json_object *o = gph_json_parse_text(buf, what, e);
+	free(buf);
 	return o;
 }
 

@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include "curl_lib.h"
 #include "gph/image.h"
+#include "gph/manifest.h"
 #include "json_lib.h"
 
 #define MANIFEST_MAX (4 << 20)
@@ -281,21 +282,11 @@ static int request(struct puller *pl, const char *path, const char *accept, stru
 	return 0;
 }
 
-static bool platform_match(json_object *p, const char *want)
-{
-	char os[64], arch[64];
-	const char *o = gph_js_str(p, "os"), *a = gph_js_str(p, "architecture"), *slash = strchr(want, '/');
-	snprintf(os, sizeof os, "%.*s", slash ? (int)(slash - want) : 0, want);
-	snprintf(arch, sizeof arch, "%s", slash ? slash + 1 : want);
-	return o && a && strcmp(o, os) == 0 && strcmp(a, arch) == 0;
-}
-
 /* Fetch the manifest for ref (a tag or digest); an index is narrowed to the platform. out: the image
  * manifest's digest, stored. */
 static int fetch_manifest(struct puller *pl, const char *ref, const char *want, int depth, char out[GPH_DIGEST_LEN],
 			  struct gph_err *e)
 {
-	const struct gph_json_fns *J = gph_json();
 	char path[400], hex[65], got[GPH_DIGEST_LEN];
 	struct resp r = {.limit = MANIFEST_MAX};
 	snprintf(path, sizeof path, "manifests/%s", ref);
@@ -309,34 +300,23 @@ static int fetch_manifest(struct puller *pl, const char *ref, const char *want, 
 	gph_sha256_hex(&h, hex);
 	snprintf(got, sizeof got, "sha256:%s", hex);
 	int rc = -1;
-	json_object *m = NULL;
+	char dg[GPH_DIGEST_LEN];
 	if (want && strcmp(want, got) != 0) {
 		gph_fail(e, 0, "the registry answered with another manifest: nothing was stored",
 			 "manifest digest mismatch: expected %s, got %s", want, got);
 		goto out;
 	}
-	if (!(m = J->json_tokener_parse(r.body ? r.body : ""))) {
-		gph_fail(e, EINVAL, NULL, "manifest of %s: not valid JSON", ref);
+	int idx = gph_index_pick(r.body ? r.body : "", ref, pl->o->platform, dg, e);
+	if (idx < 0)
 		goto out;
-	}
-	json_object *list = gph_js_get(m, "manifests", json_type_array);
-	if (list) {
+	if (idx == 1) {
 		if (depth > 2) {
 			gph_fail(e, ELOOP, NULL, "indexes nested too deep");
 			goto out;
 		}
-		size_t n = J->json_object_array_length(list);
-		for (size_t i = 0; i < n; i++) {
-			json_object *d = J->json_object_array_get_idx(list, i);
-			const char *dg = gph_js_str(d, "digest");
-			if (dg && gph_digest_valid(dg) && platform_match(gph_js_get(d, "platform", json_type_object), pl->o->platform)) {
-				if (pl->o->notes)
-					fprintf(pl->o->notes, "%s: %s for %s\n", ref, dg, pl->o->platform);
-				rc = fetch_manifest(pl, dg, dg, depth + 1, out, e);
-				goto out;
-			}
-		}
-		gph_fail(e, ENOENT, "--platform OS/ARCH picks another", "%s has no image for %s", ref, pl->o->platform);
+		if (pl->o->notes)
+			fprintf(pl->o->notes, "%s: %s for %s\n", ref, dg, pl->o->platform);
+		rc = fetch_manifest(pl, dg, dg, depth + 1, out, e);
 		goto out;
 	}
 	char stored[GPH_DIGEST_LEN];
@@ -345,8 +325,6 @@ static int fetch_manifest(struct puller *pl, const char *ref, const char *want, 
 	snprintf(out, GPH_DIGEST_LEN, "%s", got);
 	rc = 0;
 out:
-	if (m)
-		J->json_object_put(m);
 	free(r.body);
 	return rc;
 }

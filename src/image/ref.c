@@ -14,6 +14,33 @@ bool gph_digest_valid(const char *d)
 	return true;
 }
 
+/* A registry is host[:port] or [IPv6]:port: it goes into URLs and into the store's "REF DIGEST" lines,
+ * so nothing else (no blank, no control character) may pass. */
+static bool registry_ok(const char *s, size_t n)
+{
+	size_t h;
+	if (n > 0 && s[0] == '[') {
+		const char *close = memchr(s, ']', n);
+		if (!close || close == s + 1 || strspn(s + 1, "0123456789abcdefABCDEF:") < (size_t)(close - s - 1))
+			return false;
+		h = (size_t)(close - s) + 1;
+	} else {
+		h = 0;
+		while (h < n && (isalnum((unsigned char)s[h]) || s[h] == '.' || s[h] == '-'))
+			h++;
+		if (h == 0)
+			return false;
+	}
+	if (h == n)
+		return true;
+	if (s[h] != ':' || n - h - 1 == 0 || n - h - 1 > 5)
+		return false;
+	for (size_t i = h + 1; i < n; i++)
+		if (!isdigit((unsigned char)s[i]))
+			return false;
+	return true;
+}
+
 static bool repo_ok(const char *s)
 {
 	if (!*s || *s == '/' || s[strlen(s) - 1] == '/' || strstr(s, "//"))
@@ -57,6 +84,8 @@ int gph_ref_parse(const char *s, struct gph_ref *r, struct gph_err *e)
 		      (slash - name == 9 && strncmp(name, "localhost", 9) == 0))) {
 		if (slash - name >= (long)sizeof r->registry)
 			return gph_fail(e, 0, hint, "registry name too long in \"%s\"", s);
+		if (!registry_ok(name, (size_t)(slash - name)))
+			return gph_fail(e, 0, "a registry is HOST, HOST:PORT or [IPv6]:PORT", "bad registry in image reference \"%s\"", s);
 		memcpy(r->registry, name, (size_t)(slash - name));
 		rest = slash + 1;
 	} else {

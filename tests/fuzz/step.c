@@ -1,7 +1,9 @@
 /* Fuzz target "step": one REPL command line, handled as the shell handles it: gph_split_words,
  * the "did you mean" lookup, then gph_step_parse. Properties checked besides "no crash":
  *  - the words survive being quoted and split again (the splitter and a quoting of its output agree);
- *  - a step that parses holds only what its parser promises (ranges, paths, names, ports). */
+ *  - a step that parses holds only what its parser promises (ranges, paths, names, ports).
+ * `image REF` looks REF up in an image store: GPH_IMAGE_ROOT is set to an empty store made under
+ * $TMPDIR for the run (removed at exit), so the fuzzer never opens or creates the machine's. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -9,6 +11,7 @@
 #include <stdbool.h>
 #include "gph/bridge.h"
 #include "gph/harden.h"
+#include "gph/image.h"
 #include "gph/parse.h"
 #include "gph/step.h"
 #include "fuzz.h"
@@ -124,6 +127,9 @@ static void check_step(const struct gph_step *s, int argc, char **argv)
 		break;
 	case GPH_STEP_CHROOT:
 	case GPH_STEP_PIVOT_ROOT:
+		/* Without DIR: the root of an `image` step applied before. */
+		FZ_CHECK(s->path[0] == '/' || (argc == 1 && !s->path[0]), "path [%s] is not absolute", s->path);
+		break;
 	case GPH_STEP_MOUNT:
 	case GPH_STEP_WORKDIR:
 		FZ_CHECK(s->path[0] == '/', "path [%s] is not absolute", s->path);
@@ -193,12 +199,35 @@ static void check_step(const struct gph_step *s, int argc, char **argv)
 			 argv[1], s->gid);
 		break;
 	}
+	case GPH_STEP_IMAGE:
+		FZ_CHECK(s->path[0] == '/' && gph_digest_valid(s->image_id), "image [%s] [%s]", s->path, s->image_id);
+		break;
 	case GPH_STEP_SECCOMP:
 	case GPH_STEP_NNP:
 	case GPH_STEP_MASK:
 	case GPH_STEP_READONLY:
 		break;
 	}
+}
+
+static char store[PATH_MAX];
+
+static void remove_store(void)
+{
+	struct gph_err e;
+	if (store[0] && gph_rm_tree(store, &e) < 0)
+		fprintf(stderr, "fuzz step: %s\n", e.msg);
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	const char *tmp = getenv("TMPDIR");
+	snprintf(store, sizeof store, "%s/gph-fuzz-store-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	FZ_CHECK(mkdtemp(store) && setenv("GPH_IMAGE_ROOT", store, 1) == 0, "mkdtemp(%s)", store);
+	atexit(remove_store);
+	return 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -16,7 +16,8 @@ if ! command -v valgrind >/dev/null; then
 	exit 1
 fi
 rm -rf "$logs" && mkdir -p "$logs" || exit 1
-# Not a silent skip: say what is left out and why (see the tag in tests/unit/test_harden.c).
+# Not a silent skip: say what is left out and why (see the tags in tests/unit/test_harden.c and
+# tests/unit/test_image.c).
 echo "valgrind: leaving out test cases tagged no-valgrind: harden/live-abi (real 32-bit and x32"
 echo "          system calls, which valgrind cannot run) and image/openat2 (openat2(2), which valgrind"
 echo "          does not know); make unit and the ASan lane run them"

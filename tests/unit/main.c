@@ -16,6 +16,7 @@ int main(void)
 	srunner_add_suite(sr, suite_export());
 	srunner_add_suite(sr, suite_tutor());
 	srunner_add_suite(sr, suite_image());
+	srunner_add_suite(sr, suite_manifest());
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -15,4 +15,5 @@ Suite *suite_picture(void); /* tests/unit/test_picture.c: usage bars, colour, JS
 Suite *suite_export(void);  /* tests/unit/test_export.c: export run, save, doctor parsers */
 Suite *suite_tutor(void);   /* tests/unit/test_tutor.c: step equivalence, vacuous expectations, progress */
 Suite *suite_image(void);   /* tests/unit/test_image.c: references, member names, SHA-256, in-root paths */
+Suite *suite_manifest(void); /* tests/unit/test_manifest.c: image manifests, indexes, configs */
 #endif

@@ -23,6 +23,8 @@ static const struct { const char *in, *canon; } good_refs[] = {
 	{"t/oci:1", "docker.io/t/oci:1"},
 	{"repo@sha256:" HEX64, "docker.io/library/repo@sha256:" HEX64},
 	{"host:5000/repo:tag@sha256:" HEX64, "host:5000/repo:tag@sha256:" HEX64},
+	{"[::1]:5000/repo", "[::1]:5000/repo:latest"},
+	{"Reg-1.Example/repo", "Reg-1.Example/repo:latest"},
 };
 
 START_TEST(ref_good)
@@ -39,6 +41,10 @@ END_TEST
 static const char *const bad_refs[] = {
 	"", "Busybox", "busybox:", "busybox:-x", "a//b", "/abs", "trailing/", "repo@sha256:abc",
 	"repo@md5:" HEX64, "repo@sha256:" HEX64 "0", "x:has space", "repo:t@g",
+	/* found by the imgref fuzzer: a registry took any bytes, a blank or newline among them, which
+	 * then forged lines in the store's "REF DIGEST" refs file */
+	"reg.example sha256:x\ndocker.io/library/busybox:latest", "a.b\n/repo", "host:port/repo", "host:123456/r",
+	"host:/repo", "[::1/repo", "[]:1/repo", "a_b.c/repo",
 };
 
 START_TEST(ref_bad)
