@@ -467,9 +467,16 @@ static int apply(struct gph_sandbox *sb, const struct gph_step *st, struct gph_e
 		if (!copy)
 			return gph_fail(e, ENOMEM, NULL, "%s", st->text);
 		*copy = *st;
+		/* The ledger names the directory before it exists, so that gc finds it after a SIGKILL. */
+		snprintf(sb->image_dir, sizeof sb->image_dir, "%.4000s/containers/%s", st->image_store, sb->id);
+		if (gph_state_write(sb, 0, e) < 0) {
+			sb->image_dir[0] = '\0';
+			free(copy);
+			return -1;
+		}
 		int r = gph_image_ctr_prepare(st, sb->id, copy->image_dir, sizeof copy->image_dir, e);
-		if (r == 0 || e->errnum != EEXIST) /* ours to remove from now on, even if the mount fails */
-			snprintf(sb->image_dir, sizeof sb->image_dir, "%s", copy->image_dir);
+		if (r < 0 && e->errnum == EEXIST) /* not ours: never remove it */
+			sb->image_dir[0] = '\0';
 		if (r == 0)
 			r = apply_inside(sb, copy, NULL, 0, e);
 		free(copy);

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include "gph/image.h"
 #include <unistd.h>
 #include "internal.h"
 
@@ -110,6 +111,8 @@ int gph_state_write(const struct gph_sandbox *sb, pid_t main_pid, struct gph_err
 		fprintf(f, "bridge=%s\n", sb->bridge.name);
 	if (sb->n_ports > 0)
 		fprintf(f, "ports=%d\n", sb->n_ports);
+	if (sb->image_dir[0])
+		fprintf(f, "image_dir=%s\n", sb->image_dir);
 	if (fflush(f) != 0 || ferror(f)) {
 		int err = errno;
 		fclose(f);
@@ -134,6 +137,7 @@ void gph_state_remove(const struct gph_sandbox *sb)
 
 struct state_rec {
 	char id[13], name[64], command[256], cgroup_parent[PATH_MAX], veth_if[IF_NAMESIZE], bridge[IF_NAMESIZE];
+	char image_dir[PATH_MAX];
 	long long created;
 	int owner_pid, holder_pid, main_pid, veth_ifindex, ports;
 	unsigned long long owner_start, holder_start;
@@ -157,7 +161,7 @@ static int read_state(const char *id, struct state_rec *s)
 #define NUM(k) else if (strcmp(line, #k) == 0) s->k = (int)strtol(v, NULL, 10)
 		if (0) {
 		}
-		STR(id); STR(name); STR(command); STR(cgroup_parent); STR(veth_if); STR(bridge);
+		STR(id); STR(name); STR(command); STR(cgroup_parent); STR(veth_if); STR(bridge); STR(image_dir);
 		NUM(owner_pid); NUM(holder_pid); NUM(main_pid); NUM(veth_ifindex); NUM(ports);
 		else if (strcmp(line, "created") == 0) s->created = strtoll(v, NULL, 10);
 		else if (strcmp(line, "owner_start") == 0) s->owner_start = strtoull(v, NULL, 10);
@@ -310,6 +314,23 @@ int gph_state_gc(FILE *out, int *removed, struct gph_err *e)
 			strcat(what, " address");
 			if (n_bridges < 8 && !bridge_listed(bridges, n_bridges, s.bridge))
 				snprintf(bridges[n_bridges++], IF_NAMESIZE, "%s", s.bridge);
+		}
+		/* An image container's upper and work directories (the overlay itself was mounted in the
+		 * sandbox's mount namespace, gone with it). Only a directory the ledger names that is
+		 * STORE/containers/ID for this very id. */
+		if (s.image_dir[0]) {
+			size_t l = strlen(s.image_dir), il = strlen(s.id);
+			const char *tail = "/containers/";
+			size_t tl = strlen(tail);
+			if (l > il + tl && strcmp(s.image_dir + l - il, s.id) == 0 &&
+			    strncmp(s.image_dir + l - il - tl, tail, tl) == 0) {
+				if (gph_rm_tree(s.image_dir, &ce) < 0 && ce.errnum != ENOENT) {
+					gph_err_print(&ce, stderr, "gophernetes: gc");
+					rc = -1;
+					continue;
+				}
+				strcat(what, " image-layer");
+			}
 		}
 		struct gph_sandbox sb;
 		memset(&sb, 0, sizeof sb);

@@ -204,6 +204,27 @@ t_corrupt_blob() {
 	store_empty || { fail "a refused import left files in the store: $(find "$S" -mindepth 2 | head)"; return 1; }
 }
 
+t_sigkill_gc() {
+	# A SIGKILLed runtime cannot remove the container's upper and work directories; the ledger
+	# names them, and gc removes them (and nothing else of the store).
+	local rt id ok=0
+	gph_bg killed run --root "$S" --image t/oci:1 /bin/sleep 3737
+	rt=$BG_PID
+	wait_until 10 ps_find "sleep 3737" || { fail "the container did not start"; fail_file stderr "$GPH_TMP/killed.err"; return 1; }
+	id=$PS_ID
+	[ -d "$S/containers/$id" ] || { fail "no $S/containers/$id while it runs"; return 1; }
+	# (grouped so that bash's "Killed" job notice goes nowhere)
+	{ kill -KILL "$rt" && wait "$rt"; } 2>/dev/null
+	[ -d "$S/containers/$id" ] || { fail "containers/$id went without gc (unexpected)"; ok=1; }
+	gph_run gc
+	expect_rc 0 || return 1
+	grep -q "$id.*image-layer" <<<"$OUT" || { fail "gc did not say it removed the image directories of $id"; show_last; ok=1; }
+	[ -z "$(ls -A "$S/containers")" ] || { fail "containers/ not empty after gc: $(ls "$S/containers")"; ok=1; }
+	[ -n "$(ls -A "$S/layers")" ] || { fail "gc removed the store's layers"; ok=1; }
+	[ "$ok" = 0 ] || return 1
+	expect_clean
+}
+
 tcase "import an OCI layout: two layers, whiteout as overlay whiteout, store tmp/ empty" t_import_oci
 tcase "run --image: Cmd/Env/WorkingDir, whiteout and opaque dir, writes only in upper, nothing left" t_run_image
 tcase "run --image with --rootfs, or an unknown image: refused" t_image_flags
@@ -211,6 +232,7 @@ tcase "--read-only: the image's root is read-only for real, the layers untouched
 tcase "GPH_IMAGE_COPY=1: the copy fallback applies whiteouts and opaque dirs, leaves nothing" t_copy_fallback
 tcase "a lower layer's symlinks replaced by an upper dir and file: overlay and copy never write through them" t_swap_links
 tcase "import a docker save archive and run it" t_docker_save
+tcase "runtime SIGKILLed during run --image: gc removes the container's upper and work directories" t_sigkill_gc
 tcase "shell: image REF then pivot_root without DIR" t_shell_image_step
 tcase "rmi: shared blobs kept while referenced, all gone with the last image" t_rmi
 tcase "hostile layers (B04 B06 B09 and relatives): refused or contained, canary untouched" t_hostile
