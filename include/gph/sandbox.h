@@ -72,6 +72,8 @@ struct gph_sandbox {
 		bool nnp, seccomp, masks;
 		bool has_user;
 		unsigned uid, gid;
+		char user_name[33], group_name[33]; /* looked up at each exec (gph_sandbox_resolve_user) */
+		bool gid_given;                     /* a group after the colon, or a numeric user */
 		char workdir[PATH_MAX];
 	} priv;
 	FILE *log;
@@ -111,6 +113,13 @@ void gph_sandbox_mark_failed(struct gph_sandbox *sb, const char *text);
  * side follows gph_trace_start(). */
 int gph_sandbox_trace(struct gph_sandbox *sb, bool on, struct gph_err *e);
 /* Run a command inside and wait for it. Returns 0 when it ran (its status in r), -1 on setup error. */
+/* `user NAME[:GROUP]`: look the names up in the container's /etc/passwd and /etc/group (through
+ * the sandbox process's root, resolved inside it) and set priv.uid/gid. 0 when there is nothing to
+ * look up. Called before every exec, `show caps` and `score`. */
+int gph_sandbox_resolve_user(struct gph_sandbox *sb, struct gph_err *e);
+/* In /etc/passwd-format text (gid given) or /etc/group-format text (gid NULL), the entry NAME:
+ * its id (and primary gid). 0 when found and well-formed, -1 otherwise. */
+int gph_idfile_find(const char *text, const char *name, unsigned *id, unsigned *gid);
 /* How many mounts the sandbox's mount namespace holds now (-1 when it cannot be read). */
 int gph_sandbox_mount_count(const struct gph_sandbox *sb);
 int gph_sandbox_exec(struct gph_sandbox *sb, const struct gph_exec_opts *x,

@@ -64,6 +64,9 @@ struct gph_step {
 	unsigned long long caps;    /* CAP add/drop: the capabilities named (ALL: every bit) */
 	bool on;                    /* SECCOMP, NNP, MASK */
 	unsigned uid, gid;          /* USER */
+	/* USER by name: looked up in the container's /etc/passwd and /etc/group at each exec ("" = the
+	 * number above). A user name alone also gives the group: that user's primary group. */
+	char user_name[33], group_name[33];
 	/* NS with user: "C H N" lines for uid_map and gid_map, "" for the default mapping */
 	char uidmap[128], gidmap[128];
 	char text[256];             /* the command as typed, for messages and `save` */

@@ -53,7 +53,8 @@ static void usage(FILE *f)
 	      "                       cgroup, --net none or host)\n"
 	      "  --uidmap C:H:N[,...], --gidmap C:H:N[,...]   its id maps (default: root's /etc/subuid range,\n"
 	      "                       else container root = your own id)\n"
-	      "  -u, --user UID[:GID] run CMD as this user (numbers; GID defaults to UID)\n"
+	      "  -u, --user USER[:GROUP]  run CMD as this user: numbers, or names from the container's\n"
+	      "                       /etc/passwd and /etc/group (GROUP: UID's number, or the name's group)\n"
 	      "  -w, --workdir DIR    start CMD in DIR, a directory inside the root (default /)\n"
 	      "  --read-only          the root file system is mounted read-only (not with --chroot)\n"
 	      "  --chroot             chroot instead of pivot_root (escapable: for teaching)\n"
@@ -285,12 +286,8 @@ static int build_plan(const struct run_opts *o, struct plan *p, int *ns_flags, s
 			return -1;
 	}
 	const char *user = o->user, *workdir = o->workdir;
-	if (o->img && !user && o->img->user[0]) {
-		if (strspn(o->img->user, "0123456789:") != strlen(o->img->user))
-			return gph_fail(e, 0, "give --user UID[:GID] (user names are not looked up in the image yet)",
-					"--image: the image runs as user \"%s\", not a number", o->img->user);
-		user = o->img->user;
-	}
+	if (o->img && !user && o->img->user[0])
+		user = o->img->user; /* numbers or names: names are looked up in the image's /etc/passwd */
 	if (o->img && !workdir && o->img->workdir[0])
 		workdir = o->img->workdir;
 	if (user && add_opt(p, e, "--user", 2, "user", user) < 0)

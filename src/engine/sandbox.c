@@ -671,6 +671,8 @@ int gph_sandbox_exec(struct gph_sandbox *sb, const struct gph_exec_opts *x, stru
 	req.new_pidns = sb->pid_ns;
 	req.tty = x->tty;
 	req.init = x->init;
+	if (gph_sandbox_resolve_user(sb, e) < 0)
+		return -1;
 	gph_sandbox_priv_request(sb, &req);
 	if (gph_sandbox_priv_seccomp(sb, &req, e) < 0)
 		return -1;

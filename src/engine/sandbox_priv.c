@@ -65,7 +65,12 @@ int gph_sandbox_apply_priv(struct gph_sandbox *sb, const struct gph_step *st, ch
 		sb->priv.has_user = true;
 		sb->priv.uid = st->uid;
 		sb->priv.gid = st->gid;
-		if (st->uid != 0)
+		snprintf(sb->priv.user_name, sizeof sb->priv.user_name, "%s", st->user_name);
+		snprintf(sb->priv.group_name, sizeof sb->priv.group_name, "%s", st->group_name);
+		sb->priv.gid_given = !st->user_name[0] || st->group_name[0] || strchr(st->text, ':');
+		if (st->user_name[0] || st->group_name[0])
+			snprintf(note, note_len, " (names looked up in the container's /etc/passwd and /etc/group at each exec)");
+		else if (st->uid != 0)
 			snprintf(note, note_len, " (its effective and permitted capabilities will be empty)");
 		break;
 	case GPH_STEP_WORKDIR:

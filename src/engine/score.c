@@ -266,6 +266,8 @@ int gph_sandbox_score(struct gph_sandbox *sb, bool why, FILE *out, struct gph_er
 	memset(&rq, 0, sizeof rq);
 	rq.op = HREQ_SCORE_PROBE;
 	rq.new_pidns = sb->pid_ns;
+	if (gph_sandbox_resolve_user(sb, e) < 0)
+		return -1;
 	gph_sandbox_priv_request(sb, &rq);
 	if (gph_sandbox_priv_seccomp(sb, &rq, e) < 0 || gph_holder_call(sb, &rq, &rp, NULL, 0, e) < 0)
 		return -1;

@@ -295,6 +295,8 @@ static int show_caps(struct gph_sandbox *sb, FILE *out, struct gph_err *e)
 	static struct hrep rp;
 	memset(&rq, 0, sizeof rq);
 	rq.op = HREQ_PRIV_PROBE;
+	if (gph_sandbox_resolve_user(sb, e) < 0)
+		return -1;
 	gph_sandbox_priv_request(sb, &rq);
 	if (gph_sandbox_priv_seccomp(sb, &rq, e) < 0 || gph_holder_call(sb, &rq, &rp, NULL, 0, e) < 0)
 		return -1;

@@ -42,6 +42,26 @@ static int parse_id(const char *s, unsigned *out)
 	return 0;
 }
 
+/* A user or group name as useradd(8) allows (and nothing a passwd line could be forged with). */
+static bool valid_name(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 32 || s[0] == '-' || (s[0] >= '0' && s[0] <= '9'))
+		return false;
+	return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == n;
+}
+
+/* One side of USER[:GROUP]: a number, or a name to look up at exec. */
+static int id_or_name(const char *s, unsigned *id, char *name, size_t len)
+{
+	if (parse_id(s, id) == 0)
+		return 0;
+	if (!valid_name(s) || strlen(s) >= len)
+		return -1;
+	snprintf(name, len, "%s", s);
+	return 0;
+}
+
 static int parse_cap(int argc, char **argv, struct gph_step *s, struct gph_err *e)
 {
 	if (argc < 2)
@@ -99,12 +119,13 @@ int gph_step_parse_priv(int argc, char **argv, struct gph_step *s, struct gph_er
 		char *colon = strchr(buf, ':');
 		if (colon)
 			*colon = '\0';
-		if (strlen(argv[1]) >= sizeof buf || parse_id(buf, &s->uid) < 0 ||
-		    (colon && parse_id(colon + 1, &s->gid) < 0))
-			return gph_fail(e, 0, "numeric ids, e.g. `user 1000` or `user 1000:1000` (names are not looked up)",
-					"user: bad id \"%s\"", argv[1]);
+		if (strlen(argv[1]) >= sizeof buf || id_or_name(buf, &s->uid, s->user_name, sizeof s->user_name) < 0 ||
+		    (colon && id_or_name(colon + 1, &s->gid, s->group_name, sizeof s->group_name) < 0))
+			return gph_fail(e, 0, "ids or names, e.g. `user 1000`, `user 1000:1000`, `user nobody` or "
+					"`user nobody:nogroup` (names are looked up in the container's /etc/passwd and /etc/group)",
+					"user: bad user \"%s\"", argv[1]);
 		if (!colon)
-			s->gid = s->uid;
+			s->gid = s->uid; /* for a name: its primary group, found with it */
 		return 0;
 	}
 	if (strcmp(cmd, "workdir") == 0) {

@@ -206,14 +206,18 @@ const struct gph_cmd_def gph_cmds[] = {
 	 "and remounted with MS_RDONLY. Paths this kernel does not have are skipped. These files are not\n"
 	 "namespaced: /proc/sysrq-trigger acts on the host, and /proc/kcore is the host's memory.",
 	 "proc(5), mount(2), mount_namespaces(7)", onoff_words, false, true},
-	{"user", "user UID[:GID]", "run exec'd commands as this user and group (numbers)",
-	 "Commands run as UID (and GID; default GID = UID) with no supplementary groups. Their effective\n"
-	 "and permitted capabilities are empty; the bounding set stays as `cap` chose.",
+	{"user", "user USER[:GROUP]", "run exec'd commands as this user and group (numbers or names)",
+	 "Commands run as USER (and GROUP; default: GID = UID for a number, the user's primary group for a\n"
+	 "name) with no supplementary groups. Names are the container's: looked up in its /etc/passwd and\n"
+	 "/etc/group at each exec. Their effective and permitted capabilities are empty; the bounding set\n"
+	 "stays as `cap` chose.",
 	 "In the exec'd command: setgroups(2) to just GID (skipped when a user namespace denies it),\n"
 	 "setresgid(2), then setresuid(2). Changing from uid 0 to another uid clears the permitted and\n"
 	 "effective capabilities unless PR_SET_KEEPCAPS is set; gophernetes keeps them only long enough to\n"
-	 "drop the bounding set, then empties them. In a user namespace the ids must be mapped.",
-	 "setresuid(2), setgroups(2), credentials(7), capabilities(7)", NULL, false, true},
+	 "drop the bounding set, then empties them. In a user namespace the ids must be mapped. A name is\n"
+	 "read by the runtime through /proc/PID/root with openat2(RESOLVE_IN_ROOT), so a symlink in the\n"
+	 "image resolves inside the container and never reaches the host's /etc (runc does the same).",
+	 "setresuid(2), setgroups(2), credentials(7), capabilities(7), passwd(5), openat2(2)", NULL, false, true},
 	{"workdir", "workdir DIR", "start exec'd commands in DIR (a path inside the root)",
 	 "Each command starts in DIR instead of /. DIR is resolved inside the container's root and must\n"
 	 "exist there.",

@@ -25,9 +25,41 @@ t_user() {
 	# control: as root the same sets are full, so the test above can fail
 	gph_run run --rootfs "$R" /bin/sh -c 'grep ^CapEff /proc/self/status'
 	[ "$(cap_line CapEff)" = 00000000a00425fb ] || { fail "control: root should have the default set"; show_last; return 1; }
-	gph_run run --rootfs "$R" --user nobody /bin/true
+	gph_run run --rootfs "$R" --user 'no/body' /bin/true
 	expect_rc 125 || return 1
-	expect_err 'user: bad id "nobody"' || return 1
+	expect_err 'user: bad user "no/body"' || return 1
+	expect_clean
+}
+
+t_user_names() {
+	# Names are the container's: its /etc/passwd and /etc/group (busybox rootfs: nobody 65534).
+	gph_run run --rootfs "$R" --user nobody /bin/sh -c 'id -u; id -g'
+	expect_rc 0 || return 1
+	[ "$OUT" = "$(printf '65534\n65534')" ] || { fail "nobody is 65534:65534 in the rootfs"; show_last; return 1; }
+	gph_run run --rootfs "$R" --user nobody:root /bin/sh -c 'id -u; id -g'
+	[ "$OUT" = "$(printf '65534\n0')" ] || { fail "nobody:root should be 65534:0"; show_last; return 1; }
+	gph_run run --rootfs "$R" --user 7:nogroup /bin/sh -c 'id -u; id -g'
+	[ "$OUT" = "$(printf '7\n65534')" ] || { fail "7:nogroup should be 7:65534"; show_last; return 1; }
+	gph_run run --rootfs "$R" --user ghost /bin/true
+	expect_rc 125 || return 1
+	expect_err 'user "ghost": no such user in the container'"'"'s /etc/passwd' || return 1
+	# The lookup resolves inside the container's root: a symlink that climbs out of it finds the
+	# rootfs's own /etc (where ghost is not), never the host file it points at.
+	local pw=$R/etc/passwd saved=$GPH_TMP/passwd.saved
+	echo "ghost:x:4242:4242::/:/bin/sh" >"$GPH_TMP/outside-passwd"
+	mv "$pw" "$saved" && cp "$saved" "$R/etc/passwd.real" &&
+		ln -s "../../../../../../../../..$GPH_TMP/outside-passwd" "$pw" || { fail "could not plant the symlink"; return 1; }
+	gph_run run --rootfs "$R" --user ghost /bin/true
+	local rc=$RC err=$ERR
+	# and a FIFO as /etc/group is refused, not waited on
+	rm -f "$pw" && mv "$saved" "$pw" && rm -f "$R/etc/passwd.real"
+	mv "$R/etc/group" "$GPH_TMP/group.saved" && mkfifo "$R/etc/group"
+	gph_run run --rootfs "$R" --user nobody:nogroup /bin/true
+	rm -f "$R/etc/group" && mv "$GPH_TMP/group.saved" "$R/etc/group"
+	[ "$rc" = 125 ] && grep -q 'no such user' <<<"$err" ||
+		{ fail "a symlink out of the root was followed to the host's file (rc $rc): $err"; return 1; }
+	expect_rc 125 || return 1
+	expect_err 'is not a file' || return 1
 	expect_clean
 }
 
@@ -136,6 +168,7 @@ t_userns_order_and_errors() {
 }
 
 tcase "--user 1000:1001: ids, one group, no capabilities, default bounding set (B31)" t_user
+tcase "--user NAME[:GROUP]: looked up in the container's /etc, inside its root; FIFOs refused" t_user_names
 tcase "--workdir: inside the root, .. stops at it, missing or relative refused" t_workdir
 tcase "--read-only: / refuses writes (EROFS), /dev/shm and /dev/null work" t_read_only
 tcase "/dev/mqueue is an mqueue mount of the container's IPC namespace" t_mqueue

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "gph/sandbox.h"
 #include "gph/step.h"
 #include "suites.h"
 
@@ -276,7 +277,17 @@ START_TEST(privilege_steps)
 	char *ug[] = {"user", "7:8", NULL};
 	ck_assert_int_eq(parse(&s, &e, 2, ug), 0);
 	ck_assert_uint_eq(s.gid, 8);
-	const char *badu[] = {"nobody", "-1", "1:", ":1", "4294967295", "1:x", "1 2"};
+	char *named[] = {"user", "nobody", NULL};
+	ck_assert_int_eq(parse(&s, &e, 2, named), 0);
+	ck_assert_str_eq(s.user_name, "nobody");
+	ck_assert_str_eq(s.group_name, "");
+	char *ng[] = {"user", "1:nogroup", NULL};
+	ck_assert_int_eq(parse(&s, &e, 2, ng), 0);
+	ck_assert_uint_eq(s.uid, 1);
+	ck_assert_str_eq(s.user_name, "");
+	ck_assert_str_eq(s.group_name, "nogroup");
+	const char *badu[] = {"-1", "1:", ":1", "4294967295", "1 2", "a:b:c", "-x", "x/y", "a\nb",
+			      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "1:-g"};
 	for (size_t i = 0; i < sizeof badu / sizeof badu[0]; i++) {
 		char *b[] = {"user", (char *)badu[i], NULL};
 		ck_assert_msg(parse(&s, &e, 2, b) == -1, "accepted user \"%s\"", badu[i]);
@@ -291,6 +302,28 @@ START_TEST(privilege_steps)
 }
 END_TEST
 
+START_TEST(idfile_lookup)
+{
+	const char *pw = "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n"
+			 "nob:x:12:13::/:/bin/sh\nbad:x::1:\nlast:x:7:8";
+	unsigned id = 99, gid = 99;
+	ck_assert_int_eq(gph_idfile_find(pw, "nobody", &id, &gid), 0);
+	ck_assert_uint_eq(id, 65534);
+	ck_assert_uint_eq(gid, 65534);
+	ck_assert_int_eq(gph_idfile_find(pw, "nob", &id, &gid), 0); /* not a prefix match of "nobody" */
+	ck_assert_uint_eq(id, 12);
+	ck_assert_uint_eq(gid, 13);
+	ck_assert_int_eq(gph_idfile_find(pw, "last", &id, &gid), 0); /* no newline at the end */
+	ck_assert_uint_eq(gid, 8);
+	ck_assert_int_eq(gph_idfile_find(pw, "bad", &id, &gid), -1);
+	ck_assert_int_eq(gph_idfile_find(pw, "no", &id, &gid), -1);
+	ck_assert_int_eq(gph_idfile_find(pw, "x", &id, &gid), -1);
+	ck_assert_int_eq(gph_idfile_find("grp:x:5:a,b\nnogroup:x:65534:\n", "nogroup", &id, NULL), 0);
+	ck_assert_uint_eq(id, 65534);
+	ck_assert_int_eq(gph_idfile_find("", "root", &id, NULL), -1);
+}
+END_TEST
+
 Suite *suite_step(void)
 {
 	Suite *s = suite_create("step");
@@ -298,6 +331,7 @@ Suite *suite_step(void)
 	tcase_add_test(t, ns_flags_and_aliases);
 	tcase_add_test(t, user_namespace_and_maps);
 	tcase_add_test(t, privilege_steps);
+	tcase_add_test(t, idfile_lookup);
 	tcase_add_test(t, hostname_checked_before_anything);
 	tcase_add_test(t, root_dirs_resolved_and_checked);
 	tcase_add_test(t, mounts);
