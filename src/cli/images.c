@@ -72,6 +72,17 @@ int gph_cmd_images(int argc, char **argv)
 				 : pull ? "gophernetes pull [--root DIR] [--insecure] [--creds USER:PASS | --creds-file FILE] [--platform OS/ARCH] REF"
 					: "gophernetes images [--root DIR]",
 				 "%s: wrong number of arguments", cmd);
+	/* Listing (or removing from) a store that does not exist makes none. */
+	if (first >= 0 && !import && !pull && !gph_store_exists(root)) {
+		if (rmi) {
+			gph_fail(&e, ENOENT, "`gophernetes images` lists what there is", "rmi: no image store at %s",
+				 root ? root : GPH_STORE_DEFAULT);
+			gph_err_print(&e, stderr, "gophernetes");
+			return 1;
+		}
+		printf("%-50s %-12s %s\n", "REFERENCE", "IMAGE ID", "SIZE"); /* as gph_store_list */
+		return 0;
+	}
 	if (first < 0 || gph_store_open(&st, root, import || rmi || pull, &e) < 0) {
 		gph_err_print(&e, stderr, "gophernetes");
 		return 125;
