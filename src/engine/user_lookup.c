@@ -50,12 +50,16 @@ int gph_idfile_find(const char *text, const char *name, unsigned *id, unsigned *
 	return -1;
 }
 
-/* The whole of ROOT/rel as text (NUL-terminated), or NULL with e set. */
-static char *read_db(int rootfd, const char *rel, struct gph_err *e)
+/* The whole of ROOT/rel as text (NUL-terminated), or NULL with e set; what names the lookup. */
+static char *read_db(int rootfd, const char *rel, const char *what, struct gph_err *e)
 {
 	int fd = gph_open_in_root(rootfd, rel, O_RDONLY | O_NONBLOCK | O_NOCTTY, e);
-	if (fd < 0)
+	if (fd < 0) {
+		if (e->errnum == ENOENT)
+			gph_fail(e, ENOENT, "give a number instead",
+				 "%s: the container has no /%s (or only a symlink that leads nowhere inside it)", what, rel);
 		return NULL;
+	}
 	struct stat st;
 	char *buf = NULL;
 	if (fstat(fd, &st) < 0) {
@@ -93,7 +97,9 @@ int gph_sandbox_resolve_user(struct gph_sandbox *sb, struct gph_err *e)
 		return gph_fail(e, errno, NULL, "open(\"%s\")", path);
 	int rc = 0;
 	if (user[0]) {
-		char *db = read_db(rootfd, "etc/passwd", e);
+		char what[64];
+		snprintf(what, sizeof what, "user \"%s\"", user);
+		char *db = read_db(rootfd, "etc/passwd", what, e);
 		unsigned gid = 0;
 		if (!db)
 			rc = -1;
@@ -105,7 +111,9 @@ int gph_sandbox_resolve_user(struct gph_sandbox *sb, struct gph_err *e)
 		free(db);
 	}
 	if (rc == 0 && group[0]) {
-		char *db = read_db(rootfd, "etc/group", e);
+		char what[64];
+		snprintf(what, sizeof what, "group \"%s\"", group);
+		char *db = read_db(rootfd, "etc/group", what, e);
 		if (!db)
 			rc = -1;
 		else if (gph_idfile_find(db, group, &sb->priv.gid, NULL) < 0)

@@ -489,6 +489,8 @@ t_gc_keeps_forwarding() {
 	gph_run run --rootfs "$R" --net bridge /bin/true
 	expect_rc 0 || ok=1
 	grep -q "enabled net.ipv4.ip_forward" <<<"$ERR" && { fail "run claims it enabled ip_forward, which was on"; ok=1; }
+	# the kernel deletes the container's veth with its namespace, a little later (a fact to wait on)
+	wait_until 3 no_bridge_ports || { fail "ports left: $(bridge_ports)"; ok=1; }
 	gph_run gc
 	expect_rc 0 || ok=1
 	bridge_exists && { fail "bridge $BR still exists after gc"; ok=1; }

@@ -56,7 +56,7 @@ t_user_names() {
 	mv "$R/etc/group" "$GPH_TMP/group.saved" && mkfifo "$R/etc/group"
 	gph_run run --rootfs "$R" --user nobody:nogroup /bin/true
 	rm -f "$R/etc/group" && mv "$GPH_TMP/group.saved" "$R/etc/group"
-	[ "$rc" = 125 ] && grep -q 'no such user' <<<"$err" ||
+	[ "$rc" = 125 ] && grep -q 'user "ghost": the container has no /etc/passwd' <<<"$err" ||
 		{ fail "a symlink out of the root was followed to the host's file (rc $rc): $err"; return 1; }
 	expect_rc 125 || return 1
 	expect_err 'is not a file' || return 1
