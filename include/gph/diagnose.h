@@ -27,7 +27,8 @@ int gph_diag_hostname(size_t name_len, int err, bool own_utsns, bool cap_sys_adm
 int gph_diag_idmap(const char *file, const char *text, const char *current, const char *setgroups, bool privileged,
 		   unsigned own_id, char *out, size_t len);
 /* unshare(2). max_of(kind) gives /proc/sys/user/max_<kind>_namespaces (-1 when unknown). */
-int gph_diag_unshare(int flags, int err, bool cap_sys_admin, long (*max_of)(const char *kind), char *out, size_t len);
+int gph_diag_unshare(int flags, int err, bool cap_sys_admin, bool chrooted, long (*max_of)(const char *kind), char *out,
+		     size_t len);
 /* A write to a cgroup file. v2: unified hierarchy; parent_subtree: the parent's cgroup.subtree_control;
  * own_subtree and own_procs: the cgroup's own cgroup.subtree_control and cgroup.procs. */
 int gph_diag_cgroup_write(const char *path, const char *value, int err, bool v2, const char *parent_subtree,

@@ -256,8 +256,13 @@ static const struct {
 	{CLONE_NEWIPC, "ipc"},   {CLONE_NEWNET, "net"}, {CLONE_NEWCGROUP, "cgroup"},
 };
 
-int gph_diag_unshare(int flags, int err, bool cap_sys_admin, long (*max_of)(const char *kind), char *out, size_t len)
+int gph_diag_unshare(int flags, int err, bool cap_sys_admin, bool chrooted, long (*max_of)(const char *kind), char *out,
+		     size_t len)
 {
+	if (err == EPERM && (flags & CLONE_NEWUSER) && chrooted)
+		return say(out, len, "this process runs in a chroot (its root is not the root of its mount namespace), "
+				     "and the kernel refuses a new user namespace there whatever the privileges (EPERM; "
+				     "see unshare(2)): run gophernetes outside the chroot");
 	if (err == EPERM && (flags & ~CLONE_NEWUSER) && !cap_sys_admin)
 		return say(out, len, "the caller lacks CAP_SYS_ADMIN in its user namespace, which every namespace kind "
 				     "but user needs (EPERM; see unshare(2), capabilities(7))");

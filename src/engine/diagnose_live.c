@@ -117,7 +117,11 @@ static long max_ns(const char *kind)
 void gph_diagnose_unshare(int flags, int err, struct gph_err *e)
 {
 	char why[512];
-	set_why(e, gph_diag_unshare(flags, err, gph_diag_has_cap(CAP_SYS_ADMIN), max_ns, why, sizeof why), why);
+	/* chroot(2)ed: our root is not that of PID 1, which sits at the mount namespace's root */
+	struct stat self, init;
+	bool chrooted = stat("/", &self) == 0 && stat("/proc/1/root", &init) == 0 &&
+			(self.st_dev != init.st_dev || self.st_ino != init.st_ino);
+	set_why(e, gph_diag_unshare(flags, err, gph_diag_has_cap(CAP_SYS_ADMIN), chrooted, max_ns, why, sizeof why), why);
 }
 
 void gph_diagnose_cgroup_write(const char *path, const char *value, int err, struct gph_err *e)

@@ -2,6 +2,9 @@
  * network namespace that replay and the tutor both use, so the two cannot disagree. */
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <sched.h>
+#include <stdio.h>
+#include <sys/wait.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -56,10 +59,24 @@ bool lesson_need_met(const char *need, char *why, size_t len)
 				max = 0;
 			fclose(f);
 		}
-		if (max > 0)
-			return true;
-		snprintf(why, len, "needs user namespaces, and /proc/sys/user/max_user_namespaces is %s",
-			 f ? "0" : "missing");
+		if (max <= 0) {
+			snprintf(why, len, "needs user namespaces, and /proc/sys/user/max_user_namespaces is %s",
+				 f ? "0" : "missing");
+			return false;
+		}
+		/* Allowed in general; can this process make one? (Not in a chroot, whatever its privileges.) */
+		fflush(NULL);
+		pid_t c = fork();
+		if (c == 0)
+			_exit(unshare(CLONE_NEWUSER) == 0 ? 0 : errno & 0xff);
+		int st = 0;
+		if (c < 0 || waitpid(c, &st, 0) != c || !WIFEXITED(st) || WEXITSTATUS(st) == 0)
+			return true; /* could not tell: let the lesson say */
+		struct stat self, init;
+		bool chrooted = stat("/", &self) == 0 && stat("/proc/1/root", &init) == 0 &&
+				(self.st_dev != init.st_dev || self.st_ino != init.st_ino);
+		snprintf(why, len, "needs user namespaces, and this process cannot create one (unshare(CLONE_NEWUSER): %s%s)",
+			 strerror(WEXITSTATUS(st)), chrooted ? "; it runs in a chroot, where the kernel refuses them" : "");
 		return false;
 	}
 	if (!strcmp(need, "images")) {

@@ -214,7 +214,7 @@ fcase() {
 		echo "ok $GPH_N - $1 # SKIP point $p is not in GPH_FAULT_ONLY=$GPH_FAULT_ONLY (the host lanes go through it)"
 		return 0
 	fi
-	tcase "$@"
+	"${FCASE:-tcase}" "$@"
 }
 
 tcase "warm-up: a bridged run with a published port" t_warm_up
@@ -233,14 +233,19 @@ tcase "GPH_FAULT=trace: run --net veth --chroot passes $VETH_POINTS" t_trace_vet
 for p in $VETH_POINTS; do
 	fcase "$p" "run --net veth --chroot, $p fails with $INJECT: named, 125, nothing left" t_fail_run "$p" "${VETH_ARGS[@]}"
 done
-tcase "GPH_FAULT=trace: run --userns --read-only -u -w passes $USERNS_POINTS" t_trace_userns
+# the user-namespace cases: skipped with the reason where none can be made (userns_blocked)
+FCASE=ucase
+ucase "GPH_FAULT=trace: run --userns --read-only -u -w passes $USERNS_POINTS" t_trace_userns
 for p in $USERNS_POINTS; do
 	fcase "$p" "run --userns --read-only -u, $p fails with $INJECT: named, 125, nothing left" t_fail_run "$p" "${USERNS_ARGS[@]}"
 done
+FCASE=tcase
 tcase "gc removes the idle bridge and its NAT table" t_gc_removes_bridge
+FCASE=ucase
 for p in $USERNS_POINTS; do
 	fcase "$p" "run --userns --read-only -u SIGKILLed at $p: gc returns to the baseline" t_kill "$p" userns
 done
+FCASE=tcase
 for p in $VETH_POINTS; do
 	fcase "$p" "run --net veth --chroot SIGKILLed at $p: gc returns to the baseline" t_kill "$p" veth
 done

@@ -173,6 +173,6 @@ tcase "--workdir: inside the root, .. stops at it, missing or relative refused" 
 tcase "--read-only: / refuses writes (EROFS), /dev/shm and /dev/null work" t_read_only
 tcase "/dev/mqueue is an mqueue mount of the container's IPC namespace" t_mqueue
 tcase "shell: show caps reads the real sets, which exec then has" t_show_caps
-tcase "--userns with id maps: root inside is 100000 outside" t_userns_maps
+ucase "--userns with id maps: root inside is 100000 outside" t_userns_maps
 tcase "ns user must come first; bad and overlapping maps refused" t_userns_order_and_errors
 gph_finish

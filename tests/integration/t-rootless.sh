@@ -174,12 +174,12 @@ t_shell() {
 	expect_clean
 }
 
-tcase "rootless run: root inside, own uid outside, PID 1, default caps, state under XDG_RUNTIME_DIR" t_run
-tcase "rootless: host root's files read-only, files made inside belong to the user" t_files
-tcase "rootless: --memory and --net bridge refused plainly, nothing left (B36)" t_refusals
-tcase "rootless shell: ns pid names ns user; then ns user, pivot_root, proc, dev, exec" t_shell
+ucase "rootless run: root inside, own uid outside, PID 1, default caps, state under XDG_RUNTIME_DIR" t_run
+ucase "rootless: host root's files read-only, files made inside belong to the user" t_files
+ucase "rootless: --memory and --net bridge refused plainly, nothing left (B36)" t_refusals
+ucase "rootless shell: ns pid names ns user; then ns user, pivot_root, proc, dev, exec" t_shell
 if [ "$(cgroup_mode)" = v2 ]; then
-	tcase "rootless in a delegated cgroup v2 directory: --memory and --pids-limit hold, nothing left" t_delegated
+	ucase "rootless in a delegated cgroup v2 directory: --memory and --pids-limit hold, nothing left" t_delegated
 else
 	GPH_N=$((GPH_N + 1))
 	echo "ok $GPH_N - rootless in a delegated cgroup v2 directory # SKIP this host is cgroup $(cgroup_mode): only v2 delegates cgroups (the v2 VM lane runs it)"

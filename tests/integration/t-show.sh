@@ -218,6 +218,6 @@ tcase "show/score: colour on a terminal, none with NO_COLOR" t_colour_and_no_col
 tcase "score: a fresh sandbox is all red, decided by namespace identity; the host keeps its name" t_score_fresh_all_red
 tcase "score: lines turn green as ns, pivot_root, cgroup, cap, seccomp and mask steps are applied" t_score_turns_green_step_by_step
 tcase "score: capabilities, no_new_privs and the filter decide modules, nodes and renaming" t_score_capabilities_and_filter
-tcase "score: a user namespace maps root away" t_score_user_namespace
+ucase "score: a user namespace maps root away" t_score_user_namespace
 tcase "show/score: bad arguments are refused with the usage" t_show_bad_part
 gph_finish

@@ -127,8 +127,8 @@ t_why_sysfs() {
 
 tcase "trace on: ns uts, hostname, ns mnt, pivot_root, mount proc, exec print their calls in order; trace off stops" t_shell_trace
 tcase "run --trace: namespaces, mounts, cgroup writes, privileges and execve (also a failing one)" t_run_trace
-tcase "trace on: ns user shows unshare, the map writes by the runtime and setresuid/gid" t_userns_trace
+ucase "trace on: ns user shows unshare, the map writes by the runtime and setresuid/gid" t_userns_trace
 tcase "why: mount proc in a rootfs without /proc names the missing mount point" t_why_mount_proc
 tcase "overlapping uid_map ranges (inside, outside) are named, before anything is made" t_why_uid_map
-tcase "why: sysfs in a user namespace without ns net is named" t_why_sysfs
+ucase "why: sysfs in a user namespace without ns net is named" t_why_sysfs
 gph_finish

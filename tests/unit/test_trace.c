@@ -143,11 +143,13 @@ static long max_zero_for_user(const char *kind)
 START_TEST(unshare_preconditions)
 {
 	char why[512];
-	ck_assert_int_eq(gph_diag_unshare(CLONE_NEWUTS, EPERM, false, NULL, why, sizeof why), 1);
+	ck_assert_int_eq(gph_diag_unshare(CLONE_NEWUTS, EPERM, false, false, NULL, why, sizeof why), 1);
 	ck_assert_ptr_nonnull(strstr(why, "lacks CAP_SYS_ADMIN"));
-	ck_assert_int_eq(gph_diag_unshare(CLONE_NEWUSER, ENOSPC, true, max_zero_for_user, why, sizeof why), 1);
+	ck_assert_int_eq(gph_diag_unshare(CLONE_NEWUSER, ENOSPC, true, false, max_zero_for_user, why, sizeof why), 1);
 	ck_assert_ptr_nonnull(strstr(why, "max_user_namespaces is 0"));
-	ck_assert_int_eq(gph_diag_unshare(CLONE_NEWUTS, EINVAL, true, max_zero_for_user, why, sizeof why), 0);
+	ck_assert_int_eq(gph_diag_unshare(CLONE_NEWUTS, EINVAL, true, false, max_zero_for_user, why, sizeof why), 0);
+	ck_assert_int_eq(gph_diag_unshare(CLONE_NEWUSER | CLONE_NEWPID, EPERM, true, true, NULL, why, sizeof why), 1);
+	ck_assert_ptr_nonnull(strstr(why, "runs in a chroot"));
 }
 END_TEST
 
