@@ -211,6 +211,10 @@ static int apply_inside(struct gph_sandbox *sb, const struct gph_step *st, char 
 	if ((st->kind == GPH_STEP_CHROOT || st->kind == GPH_STEP_PIVOT_ROOT) && sb->has_bridge &&
 	    (sb->ns & CLONE_NEWNS) && net_files(sb, &req, e) < 0)
 		return -1;
+	if ((st->kind == GPH_STEP_CHROOT || st->kind == GPH_STEP_PIVOT_ROOT) && sb->n_binds > 0) {
+		memcpy(req.xbinds, sb->binds, (size_t)sb->n_binds * sizeof sb->binds[0]);
+		req.n_xbinds = sb->n_binds;
+	}
 	if (gph_holder_call(sb, &req, &rp, NULL, 0, e) < 0)
 		return -1;
 	if (note && rp.info[0])
@@ -618,6 +622,15 @@ int gph_sandbox_exec(struct gph_sandbox *sb, const struct gph_exec_opts *x, stru
 		     struct gph_err *e)
 {
 	memset(r, 0, sizeof *r);
+	struct hreq *rq;
+	if (gph_sandbox_exec_request(sb, x, &rq, e) < 0)
+		return -1;
+	return gph_exec_wait(sb, x, rq, r, e);
+}
+
+int gph_sandbox_exec_request(struct gph_sandbox *sb, const struct gph_exec_opts *x, struct hreq **rq,
+			     struct gph_err *e)
+{
 	if (sb->holder <= 0)
 		return gph_fail(e, 0, "`reset` starts a new one", "there is no sandbox");
 	if (sb->failed_step[0])
@@ -653,6 +666,12 @@ int gph_sandbox_exec(struct gph_sandbox *sb, const struct gph_exec_opts *x, stru
 	req.new_pidns = sb->pid_ns;
 	req.tty = x->tty;
 	req.init = x->init;
+	req.oom_score_adj = x->oom_score_adj;
+	if (x->ngroups < 0 || x->ngroups > (int)(sizeof req.groups / sizeof req.groups[0]))
+		return gph_fail(e, E2BIG, NULL, "at most %zu supplementary groups", sizeof req.groups / sizeof req.groups[0]);
+	for (int i = 0; i < x->ngroups; i++)
+		req.groups[i] = x->groups[i];
+	req.ngroups = x->ngroups;
 	gph_sandbox_priv_request(sb, &req);
 	if (gph_sandbox_priv_seccomp(sb, &req, e) < 0)
 		return -1;
@@ -660,7 +679,8 @@ int gph_sandbox_exec(struct gph_sandbox *sb, const struct gph_exec_opts *x, stru
 	pack_args(x->argv, env, e, &rc);
 	if (rc < 0 || gph_fault_point("exec", e) < 0)
 		return -1;
-	return gph_exec_wait(sb, x, &req, r, e);
+	*rq = &req;
+	return 0;
 }
 
 void gph_sandbox_destroy(struct gph_sandbox *sb)
@@ -722,6 +742,9 @@ void gph_sandbox_destroy(struct gph_sandbox *sb)
 	free(sb->steps);
 	sb->steps = NULL;
 	sb->n_steps = 0;
+	free(sb->binds);
+	sb->binds = NULL;
+	sb->n_binds = 0;
 }
 
 void gph_exec_oom_message(const struct gph_sandbox *sb, const struct gph_exec_result *r, char *buf, size_t len)
