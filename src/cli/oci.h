@@ -15,6 +15,7 @@
 
 /* Global options (before the subcommand). */
 struct oci_global {
+	char warn_file[4200];   /* without --log and a terminal: warnings go to ROOT/ID/warnings */
 	const char *root;       /* --root: container state (default OCI_ROOT_DEFAULT) */
 	const char *log;        /* --log FILE: errors and warnings are appended here too */
 	bool log_json;          /* --log-format json */
@@ -56,6 +57,8 @@ struct oci_config {
 	struct oci_hook hooks[6][OCI_MAX_HOOKS]; /* see oci_hook_kinds */
 	int n_hooks[6];
 	char *annotations;      /* a JSON object as text, "{}" when none */
+	struct { char key[128], value[256]; int ns; } sysctl[16]; /* ns: the CLONE_NEW* it belongs to */
+	int n_sysctl;
 };
 enum { HOOK_PRESTART, HOOK_CREATE_RUNTIME, HOOK_CREATE_CONTAINER, HOOK_START_CONTAINER, HOOK_POSTSTART, HOOK_POSTSTOP };
 extern const char *const oci_hook_kinds[6];
@@ -92,6 +95,9 @@ enum oci_status oci_status_of(const struct oci_state *s);
 void oci_state_json(FILE *f, const struct oci_state *s, bool nl);
 /* Write a JSON string literal. */
 void oci_json_str(FILE *f, const char *s);
+
+/* Write c's sysctls inside the namespaces of process pid (a child joins them). */
+int oci_apply_sysctls(const struct oci_config *c, pid_t pid, struct gph_err *e);
 
 /* Subcommands. */
 int oci_cmd_create(int argc, char **argv, bool run);

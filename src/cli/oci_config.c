@@ -631,6 +631,39 @@ static int process(json_object *p, struct oci_config *c, char *cwd, size_t cwdle
 	return add_step(c, e, "process.user", 2, "user", ug);
 }
 
+/* ---- linux.sysctl: only those that belong to a namespace the container has ---- */
+static int sysctls(json_object *o, struct oci_config *c, struct gph_err *e)
+{
+	if (!o)
+		return 0;
+	if (want(o, json_type_object, "linux.sysctl", e) < 0)
+		return -1;
+	struct json_object_iterator it = J->json_object_iter_begin(o), end = J->json_object_iter_end(o);
+	for (; !J->json_object_iter_equal(&it, &end); J->json_object_iter_next(&it)) {
+		const char *k = J->json_object_iter_peek_name(&it);
+		json_object *v = J->json_object_iter_peek_value(&it);
+		int ns = 0;
+		if (strncmp(k, "net.", 4) == 0)
+			ns = CLONE_NEWNET;
+		else if (strncmp(k, "kernel.msg", 10) == 0 || strncmp(k, "kernel.sem", 10) == 0 ||
+			 strncmp(k, "kernel.shm", 10) == 0 || strncmp(k, "fs.mqueue.", 10) == 0)
+			ns = CLONE_NEWIPC;
+		if (!ns)
+			return gph_fail(e, 0, "only net.*, kernel.msg*/sem/shm* and fs.mqueue.* belong to a container",
+					"config.json linux.sysctl \"%s\": not namespaced: it would change the host", k);
+		if (!(c->ns_flags & ns))
+			return gph_fail(e, 0, NULL, "config.json linux.sysctl \"%s\": the container has no %s namespace of its own", k,
+					ns == CLONE_NEWNET ? "network" : "ipc");
+		if (!is(v, json_type_string) || strstr(k, "..") || strchr(k, '/') || c->n_sysctl >= 16 ||
+		    strlen(k) >= sizeof c->sysctl[0].key || strlen(J->json_object_get_string(v)) >= sizeof c->sysctl[0].value)
+			return gph_fail(e, 0, NULL, "config.json linux.sysctl \"%s\": a string value, at most 16 sysctls", k);
+		snprintf(c->sysctl[c->n_sysctl].key, sizeof c->sysctl[0].key, "%s", k);
+		snprintf(c->sysctl[c->n_sysctl].value, sizeof c->sysctl[0].value, "%s", J->json_object_get_string(v));
+		c->sysctl[c->n_sysctl++].ns = ns;
+	}
+	return 0;
+}
+
 /* ---- the whole file ---- */
 int oci_config_load(const char *bundle, struct oci_config *c, struct gph_err *e)
 {
@@ -665,15 +698,14 @@ int oci_config_load(const char *bundle, struct oci_config *c, struct gph_err *e)
 	}
 	if (check_keys(linux_, "linux", lk, e) < 0 || must_be_empty(linux_, "devices", "linux", "extra device nodes are not made", e) < 0 ||
 	    must_be_empty(linux_, "mountLabel", "linux", NULL, e) < 0 || must_be_empty(linux_, "intelRdt", "linux", NULL, e) < 0 ||
-	    must_be_empty(linux_, "personality", "linux", NULL, e) < 0 || must_be_empty(linux_, "timeOffsets", "linux", NULL, e) < 0 ||
-	    must_be_empty(linux_, "sysctl", "linux", "sysctls are not set by gophernetes yet", e) < 0)
+	    must_be_empty(linux_, "personality", "linux", NULL, e) < 0 || must_be_empty(linux_, "timeOffsets", "linux", NULL, e) < 0)
 		goto out;
 	const char *prop = gph_js_str(linux_, "rootfsPropagation");
 	if (prop && *prop && strcmp(prop, "private") && strcmp(prop, "rprivate")) {
 		gph_fail(e, 0, NULL, "config.json linux.rootfsPropagation \"%s\": gophernetes keeps the root private", prop);
 		goto out;
 	}
-	if (namespaces(linux_, c, e) < 0 || resources(get(linux_, "resources"), c, e) < 0)
+	if (namespaces(linux_, c, e) < 0 || sysctls(get(linux_, "sysctl"), c, e) < 0 || resources(get(linux_, "resources"), c, e) < 0)
 		goto out;
 	const char *cgp = gph_js_str(linux_, "cgroupsPath");
 	if (cgp && *cgp) {
@@ -685,10 +717,11 @@ int oci_config_load(const char *bundle, struct oci_config *c, struct gph_err *e)
 		/* The engine names the container's own cgroup: the parent is what the path asks for. */
 		snprintf(c->cgroup_parent, sizeof c->cgroup_parent, "%s", cgp);
 		char *slash = strrchr(c->cgroup_parent, '/');
-		if (slash == c->cgroup_parent)
-			c->cgroup_parent[1] = 0;
+		*slash = 0;
+		if (!c->cgroup_parent[0])
+			oci_warn("linux.cgroupsPath \"%s\": the container's cgroup is made in gophernetes' default place", cgp);
 		else
-			*slash = 0;
+			oci_warn("linux.cgroupsPath \"%s\": the container's cgroup is %s/<gophernetes id>", cgp, c->cgroup_parent);
 	}
 	/* hostname */
 	const char *host = gph_js_str(root, "hostname");

@@ -8,6 +8,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,7 +80,7 @@ static void remove_dir(const char *id)
 {
 	char dir[4096], p[4200];
 	oci_dir(id, dir, sizeof dir);
-	static const char *const files[] = {"gate", "state", "state.tmp", "config.json", NULL};
+	static const char *const files[] = {"gate", "state", "state.tmp", "config.json", "warnings", NULL};
 	for (const char *const *f = files; *f; f++) {
 		snprintf(p, sizeof p, "%s/%s", dir, *f);
 		unlink(p);
@@ -153,6 +154,8 @@ static int create(const struct create_opts *o, struct oci_config *c, struct oci_
 			return gph_fail(e, EEXIST, "`gophernetes delete ID` removes the old one", "container \"%s\" already exists", o->id);
 		return gph_fail(e, errno, NULL, "mkdir(\"%s\")", dir);
 	}
+	if (!isatty(STDERR_FILENO))
+		snprintf(oci_g.warn_file, sizeof oci_g.warn_file, "%s/warnings", dir);
 	if (oci_config_load(bundle, c, e) < 0) {
 		remove_dir(o->id);
 		return -1;
@@ -208,6 +211,11 @@ static int create(const struct create_opts *o, struct oci_config *c, struct oci_
 		goto fail;
 	close(gfd);
 	gfd = -1;
+	if (c->n_sysctl && oci_apply_sysctls(c, pid, e) < 0) {
+		if (master >= 0)
+			close(master);
+		goto fail;
+	}
 	if (master >= 0) {
 		if (c->console_h && c->console_w) {
 			struct winsize ws = {.ws_row = (unsigned short)c->console_h, .ws_col = (unsigned short)c->console_w};
@@ -262,6 +270,65 @@ fail:
 	gph_sandbox_destroy(&sb);
 	remove_dir(o->id);
 	return -1;
+}
+
+int oci_apply_sysctls(const struct oci_config *c, pid_t pid, struct gph_err *e)
+{
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return gph_fail(e, errno, NULL, "pipe2()");
+	pid_t child = fork();
+	if (child < 0) {
+		close(p[0]);
+		close(p[1]);
+		return gph_fail(e, errno, NULL, "fork()");
+	}
+	if (child == 0) {
+		/* Join the container's network or IPC namespace; /proc/sys then shows that one's values. */
+		close(p[0]);
+		struct gph_err ce;
+		gph_err_clear(&ce);
+		for (int i = 0; i < c->n_sysctl; i++) {
+			char path[300], nsp[64];
+			snprintf(nsp, sizeof nsp, "/proc/%d/ns/%s", (int)pid, c->sysctl[i].ns == CLONE_NEWNET ? "net" : "ipc");
+			int nfd = open(nsp, O_RDONLY | O_CLOEXEC);
+			if (nfd < 0 || setns(nfd, c->sysctl[i].ns) < 0) {
+				gph_fail(&ce, errno, NULL, "linux.sysctl %s: setns(%s)", c->sysctl[i].key, nsp);
+				goto bad;
+			}
+			close(nfd);
+			snprintf(path, sizeof path, "/proc/sys/%s", c->sysctl[i].key);
+			for (char *q = path + 10; *q; q++)
+				if (*q == '.')
+					*q = '/';
+			int fd = open(path, O_WRONLY | O_CLOEXEC);
+			size_t len = strlen(c->sysctl[i].value);
+			if (fd < 0 || write(fd, c->sysctl[i].value, len) != (ssize_t)len) {
+				gph_fail(&ce, errno, NULL, "linux.sysctl %s: write(\"%s\", \"%s\")", c->sysctl[i].key, path, c->sysctl[i].value);
+				goto bad;
+			}
+			close(fd);
+		}
+		_exit(0);
+	bad:
+		if (write(p[1], &ce, sizeof ce) < 0) {
+		}
+		_exit(1);
+	}
+	close(p[1]);
+	struct gph_err ce;
+	ssize_t n = read(p[0], &ce, sizeof ce);
+	close(p[0]);
+	int ws = 0;
+	while (waitpid(child, &ws, 0) < 0 && errno == EINTR)
+		;
+	if (n == (ssize_t)sizeof ce) {
+		*e = ce;
+		return -1;
+	}
+	if (!WIFEXITED(ws) || WEXITSTATUS(ws) != 0)
+		return gph_fail(e, 0, NULL, "linux.sysctl: the helper process failed");
+	return 0;
 }
 
 /* Open the gate: the process, blocked opening it for writing, goes on to execve. */

@@ -114,8 +114,18 @@ void oci_warn(const char *fmt, ...)
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
 	log_line("warning", msg);
-	if (!oci_g.log)
+	if (oci_g.log)
+		return;
+	/* The process inherits create's stderr: a warning there would land in the container's output. */
+	if (isatty(STDERR_FILENO) || !oci_g.warn_file[0]) {
 		fprintf(stderr, "gophernetes: warning: %s\n", msg);
+		return;
+	}
+	FILE *f = fopen(oci_g.warn_file, "ae");
+	if (f) {
+		fprintf(f, "warning: %s\n", msg);
+		fclose(f);
+	}
 }
 
 static void usage(FILE *f)

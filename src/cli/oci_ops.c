@@ -137,7 +137,7 @@ static void remove_dir(const char *id)
 {
 	char dir[4096], p[4200];
 	oci_dir(id, dir, sizeof dir);
-	static const char *const files[] = {"gate", "state", "state.tmp", "config.json", NULL};
+	static const char *const files[] = {"gate", "state", "state.tmp", "config.json", "warnings", NULL};
 	for (const char *const *f = files; *f; f++) {
 		snprintf(p, sizeof p, "%s/%s", dir, *f);
 		unlink(p);
