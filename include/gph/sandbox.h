@@ -40,6 +40,11 @@ struct gph_sandbox_opts {
 	const char *command;        /* for `ps`: what runs ("shell" for the REPL) */
 	FILE *log;                  /* where -v step lines go (NULL: quiet) */
 	FILE *notes;                /* where notes go when log is NULL (limits the kernel will not honour) */
+	/* The OCI face's exec: instead of making namespaces and a cgroup, the holder enters those of the
+	 * running process join_pid and the cgroup join_cg (which stays when the sandbox is destroyed).
+	 * No ledger entry is written: everything belongs to the container being joined. */
+	pid_t join_pid;
+	const struct gph_cgroup *join_cg;
 };
 
 struct gph_sandbox {
@@ -86,6 +91,7 @@ struct gph_sandbox {
 	struct gph_bind *binds;     /* gph_sandbox_bind: made with the root change */
 	int n_binds;
 	pid_t owner;                /* gph_sandbox_release: the process that now owns the ledger entry */
+	bool joined;                /* gph_sandbox_opts.join_pid: namespaces and cgroup are another's */
 	FILE *log;
 	FILE *notes;
 };

@@ -57,6 +57,7 @@ struct oci_config {
 	struct oci_hook hooks[6][OCI_MAX_HOOKS]; /* see oci_hook_kinds */
 	int n_hooks[6];
 	char *annotations;      /* a JSON object as text, "{}" when none */
+	bool seccomp;           /* linux.seccomp was given */
 	struct { char key[128], value[256]; int ns; } sysctl[16]; /* ns: the CLONE_NEW* it belongs to */
 	int n_sysctl;
 };
@@ -79,6 +80,8 @@ struct oci_state {
 	long long created;      /* nanoseconds since the epoch */
 	char cgroup[4096];      /* the container's cgroup directory (one hierarchy's: for cgroup.procs) */
 	char freezer[4096];     /* its directory with the freezer (v1 freezer or v2), "" when none */
+	char cgroup_parent[4096]; /* the engine's cgroup parent ("" = its default), for exec */
+	char seccomp[8];        /* "yes": the container has the seccomp filter, so do exec'd processes */
 	char annotations[8192]; /* JSON object text */
 	char hooks_file[8];     /* "yes" when ROOT/ID/config.json keeps the poststart/poststop hooks */
 };
@@ -96,6 +99,10 @@ void oci_state_json(FILE *f, const struct oci_state *s, bool nl);
 /* Write a JSON string literal. */
 void oci_json_str(FILE *f, const char *s);
 
+/* Limits are inherited: set them in this process before the holder is forked. */
+int oci_apply_rlimits(const struct oci_config *c, struct gph_err *e);
+/* Write a PID file atomically. */
+int oci_write_pid_file(const char *path, pid_t pid, struct gph_err *e);
 /* Write c's sysctls inside the namespaces of process pid (a child joins them). */
 int oci_apply_sysctls(const struct oci_config *c, pid_t pid, struct gph_err *e);
 

@@ -786,6 +786,7 @@ int oci_config_load(const char *bundle, struct oci_config *c, struct gph_err *e)
 		goto out;
 	json_object *sc = get(linux_, "seccomp");
 	if (sc) {
+		c->seccomp = true;
 		const char *def = gph_js_str(sc, "defaultAction");
 		oci_warn("linux.seccomp (defaultAction %s): gophernetes applies its own default filter (a deny list after "
 			 "Docker's profile), not the config's rules one by one", def ? def : "?");

@@ -23,7 +23,7 @@
 
 unsigned long long gph_proc_starttime(pid_t pid); /* engine/state.c */
 
-static int write_pid_file(const char *path, pid_t pid, struct gph_err *e)
+int oci_write_pid_file(const char *path, pid_t pid, struct gph_err *e)
 {
 	char tmp[PATH_MAX + 8];
 	snprintf(tmp, sizeof tmp, "%s.tmp", path);
@@ -48,7 +48,7 @@ static int write_pid_file(const char *path, pid_t pid, struct gph_err *e)
 }
 
 /* Limits are inherited by the holder and so by the process: set them here, before it is forked. */
-static int apply_rlimits(const struct oci_config *c, struct gph_err *e)
+int oci_apply_rlimits(const struct oci_config *c, struct gph_err *e)
 {
 	for (int i = 0; i < c->n_rlimits; i++) {
 		struct rlimit cur;
@@ -165,7 +165,7 @@ static int create(const struct create_opts *o, struct oci_config *c, struct oci_
 		return gph_fail(e, 0, "give --console-socket, or set process.terminal to false",
 				"process.terminal is true but there is no --console-socket to send the terminal to");
 	}
-	if (apply_rlimits(c, e) < 0) {
+	if (oci_apply_rlimits(c, e) < 0) {
 		remove_dir(o->id);
 		return -1;
 	}
@@ -231,6 +231,8 @@ static int create(const struct create_opts *o, struct oci_config *c, struct oci_
 	snprintf(st->bundle, sizeof st->bundle, "%s", bundle);
 	snprintf(st->engine_id, sizeof st->engine_id, "%s", sb.id);
 	snprintf(st->annotations, sizeof st->annotations, "%s", c->annotations);
+	snprintf(st->cgroup_parent, sizeof st->cgroup_parent, "%s", c->cgroup_parent);
+	snprintf(st->seccomp, sizeof st->seccomp, "%s", c->seccomp ? "yes" : "");
 	st->pid = pid;
 	st->start_time = gph_proc_starttime(pid);
 	struct timespec ts;
@@ -257,7 +259,7 @@ static int create(const struct create_opts *o, struct oci_config *c, struct oci_
 				remove_dir(o->id);
 				return -1;
 			}
-	if (o->pid_file && write_pid_file(o->pid_file, pid, e) < 0) {
+	if (o->pid_file && oci_write_pid_file(o->pid_file, pid, e) < 0) {
 		struct gph_err ign;
 		gph_state_collect(st->engine_id, &ign);
 		remove_dir(o->id);

@@ -193,11 +193,3 @@ int oci_send_console(const char *path, int fd, struct gph_err *e)
 		return gph_fail(e, err, NULL, "--console-socket: sendmsg(SCM_RIGHTS) to \"%s\"", path);
 	return 0;
 }
-
-int oci_cmd_exec(int argc, char **argv)
-{
-	(void)argc;
-	(void)argv;
-	oci_errorf("exec: not supported by gophernetes yet (joining a running container's namespaces needs a step of its own)");
-	return 1;
-}

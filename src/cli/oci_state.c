@@ -58,6 +58,8 @@ int oci_state_write(const struct oci_state *s, struct gph_err *e)
 	fprintf(f, "pid=%d\nstart_time=%llu\ncreated=%lld\n", (int)s->pid, s->start_time, s->created);
 	put_str(f, "cgroup", s->cgroup);
 	put_str(f, "freezer", s->freezer);
+	put_str(f, "cgroup_parent", s->cgroup_parent);
+	put_str(f, "seccomp", s->seccomp);
 	put_str(f, "annotations", s->annotations);
 	put_str(f, "hooks", s->hooks_file);
 	if (fflush(f) != 0 || ferror(f)) {
@@ -98,7 +100,7 @@ int oci_state_read(const char *id, struct oci_state *s, struct gph_err *e)
 			s->start_time = strtoull(v, NULL, 10);
 		else if (strcmp(line, "created") == 0)
 			s->created = strtoll(v, NULL, 10);
-		S(freezer, "freezer"); S(id, "id"); S(bundle, "bundle"); S(engine_id, "engine_id"); S(cgroup, "cgroup");
+		S(freezer, "freezer"); S(cgroup_parent, "cgroup_parent"); S(seccomp, "seccomp"); S(id, "id"); S(bundle, "bundle"); S(engine_id, "engine_id"); S(cgroup, "cgroup");
 		S(annotations, "annotations"); S(hooks_file, "hooks");
 #undef S
 	}

@@ -250,6 +250,10 @@ void gph_holder_main(int sock, struct gph_cgroup *cg)
 		case HREQ_EXEC:
 			do_exec(sock, fds, nfds);
 			break;
+		case HREQ_JOIN:
+			rep.rc = gph_inside_join(req.join_pid, &rep.ns, &rep.err);
+			reply(sock, NULL, 0);
+			break;
 		default:
 			rep.rc = gph_fail(&rep.err, EINVAL, NULL, "unknown request %d", (int)req.op);
 			reply(sock, NULL, 0);

@@ -12,7 +12,7 @@
 #include "gph/sys.h" /* gph_clone_fork: how exec and the probes start */
 
 /* Requests from the runtime to the holder, one SOCK_SEQPACKET message each. */
-enum hreq_op { HREQ_STEP, HREQ_NET_INSIDE, HREQ_EXEC, HREQ_INFO, HREQ_BECOME_ROOT, HREQ_PRIV_PROBE, HREQ_TRACE, HREQ_SCORE_PROBE };
+enum hreq_op { HREQ_STEP, HREQ_NET_INSIDE, HREQ_EXEC, HREQ_INFO, HREQ_BECOME_ROOT, HREQ_PRIV_PROBE, HREQ_TRACE, HREQ_SCORE_PROBE, HREQ_JOIN };
 
 #define HREQ_ARGBUF 32768
 struct hreq {
@@ -38,6 +38,7 @@ struct hreq {
 	 * opens it for writing just before execve, which blocks until `start` opens it for reading. */
 	bool detach;
 	int gate_idx;
+	pid_t join_pid;             /* HREQ_JOIN: enter this process's namespaces */
 	int oom_score_adj;          /* written to /proc/self/oom_score_adj (the holder has -1000) */
 	int ngroups;                /* supplementary groups after the user switch, besides gid */
 	unsigned groups[32];
@@ -88,6 +89,7 @@ struct hrep {
 	int wstatus;                /* HREP_EXITED */
 	bool pty_inside;            /* HREP_PTY: an fd is attached (the container's own pty master) */
 	struct gph_probe_facts probe; /* HREQ_SCORE_PROBE */
+	int ns;                     /* HREQ_JOIN: the namespaces entered */
 	char info[8192];            /* HREQ_INFO: "hostname\n" + network description; HREQ_STEP: a note;
 	                             * HREQ_PRIV_PROBE: the probe's decoded capability sets */
 };
@@ -117,6 +119,9 @@ int gph_inside_step(const struct gph_step *st, char *note, size_t note_len, stru
  * missing); skipped with a note when dir has no such directory. */
 int gph_inside_binds(const char *dir, int n, const char (*src)[PATH_MAX], const char (*dst)[32], char *note,
 		     size_t note_len, struct gph_err *e);
+/* HREQ_JOIN (inside_join.c): setns into every namespace of pid that differs from ours; *ns gets the
+ * CLONE_NEW* flags entered. */
+int gph_inside_join(pid_t pid, int *ns, struct gph_err *e);
 /* The sandbox's own bind mounts (inside_bind.c): each source onto dir + dst, the mount point made
  * inside dir without following symlinks (a directory for a directory, an empty file for a file). */
 int gph_inside_xbinds(const char *dir, int n, const struct gph_bind *b, struct gph_err *e);

@@ -73,10 +73,17 @@ int gph_sandbox_start(struct gph_sandbox *sb, const struct gph_sandbox_opts *o, 
 	snprintf(sb->command, sizeof sb->command, "%s", o->command ? o->command : "");
 	snprintf(sb->cgroup_parent, sizeof sb->cgroup_parent, "%s", o->cgroup_parent ? o->cgroup_parent : "");
 	sb->created = (long long)time(NULL);
+	if (o->join_pid > 0) {
+		if (!o->join_cg)
+			return gph_fail(e, EINVAL, NULL, "joining a container needs its cgroup");
+		sb->cg = *o->join_cg;
+		sb->has_cg = true;
+		sb->joined = true;
+	}
 	/* The ledger exists before anything it describes, so `gc` can always find what we made. */
-	if (gph_fault_point("state", e) < 0 || gph_state_write(sb, 0, e) < 0)
+	if (!sb->joined && (gph_fault_point("state", e) < 0 || gph_state_write(sb, 0, e) < 0))
 		return -1;
-	if (!sb->rootless) {
+	if (!sb->rootless && !sb->joined) {
 		if (gph_fault_point("cgroup.create", e) < 0 || gph_cg_create(&sb->cg, sb->id, o->cgroup_parent, e) < 0) {
 			gph_err_wrap(e, "creating the container's cgroup: ");
 			gph_state_remove(sb);
@@ -124,6 +131,20 @@ int gph_sandbox_start(struct gph_sandbox *sb, const struct gph_sandbox_opts *o, 
 		*e = rp.err;
 		gph_err_wrap(e, "the sandbox process entering the container's cgroup: ");
 		goto fail;
+	}
+	if (sb->joined) {
+		struct hreq *jr = &req;
+		memset(jr, 0, sizeof *jr);
+		jr->op = HREQ_JOIN;
+		jr->join_pid = o->join_pid;
+		if (gph_holder_call(sb, jr, &rp, NULL, 0, e) < 0)
+			goto fail;
+		/* The container's root and namespaces are already made: each exec is one more process in
+		 * them (no PID namespace of its own, no mount namespace copy: the masks are there). */
+		sb->ns = rp.ns;
+		sb->rooted = sb->pivoted = true;
+		sb->pid_ns = false;
+		return 0;
 	}
 	if (gph_state_write(sb, 0, e) < 0)
 		goto fail;
@@ -697,6 +718,17 @@ void gph_sandbox_destroy(struct gph_sandbox *sb)
 		while (waitpid(sb->holder, NULL, 0) < 0 && errno == EINTR)
 			;
 		sb->holder = -1;
+	}
+	if (sb->joined) {
+		/* The cgroup and namespaces are the joined container's. */
+		sb->has_cg = false;
+		free(sb->steps);
+		sb->steps = NULL;
+		sb->n_steps = 0;
+		free(sb->binds);
+		sb->binds = NULL;
+		sb->n_binds = 0;
+		return;
 	}
 	if (sb->has_cg) {
 		if (gph_cg_destroy(&sb->cg, &ignore) < 0)

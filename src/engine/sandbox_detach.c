@@ -47,9 +47,9 @@ int gph_sandbox_exec_detached(struct gph_sandbox *sb, const struct gph_exec_opts
 	if (gph_sandbox_exec_request(sb, x, &rq, e) < 0)
 		return -1;
 	rq->detach = true;
-	rq->gate_idx = 3;
+	rq->gate_idx = gate_fd >= 0 ? 3 : 0;
 	int fds[4] = {x->stdio[0], x->stdio[1], x->stdio[2], gate_fd};
-	if (gph_msg_send(sb->sock, rq, sizeof *rq, fds, 4) < 0)
+	if (gph_msg_send(sb->sock, rq, sizeof *rq, fds, gate_fd >= 0 ? 4 : 3) < 0)
 		return gph_fail(e, errno, NULL, "sending exec to the sandbox process");
 	for (;;) {
 		struct hrep rp;
