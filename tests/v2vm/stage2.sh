@@ -127,7 +127,7 @@ step_oom() {
 
 step_suite() {
 	# shellcheck disable=SC2086  # V2VM_TESTS is a list of file names
-	(cd "$G" && GPH_BIN=$G/build GPH_FILE_TIMEOUT=$V2VM_FILE_TIMEOUT bash tests/integration/run-all.sh $V2VM_TESTS </dev/null 2>&1)
+	(cd "$G" && GPH_IN_V2VM=1 GPH_BIN=$G/build GPH_FILE_TIMEOUT=$V2VM_FILE_TIMEOUT bash tests/integration/run-all.sh $V2VM_TESTS </dev/null 2>&1)
 }
 
 step_lessons() {
