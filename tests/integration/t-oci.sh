@@ -288,8 +288,11 @@ t_podman_exit() {
 	expect_rc 7 || return 1
 	expect_line out || return 1
 	expect_err '^err$' || return 1
-	grep -q '^create --bundle' "$CALLS" && grep -q '^start ' "$CALLS" && grep -q '^delete --force' "$CALLS" ||
-		{ fail "podman's calls were not create, start, delete"; fail_file calls "$CALLS"; return 1; }
+	if ! grep -q '^create --bundle' "$CALLS" || ! grep -q '^start ' "$CALLS" || ! grep -q '^delete --force' "$CALLS"; then
+		fail "podman's calls were not create, start, delete"
+		fail_file calls "$CALLS"
+		return 1
+	fi
 	no_podman_cgroups
 }
 
@@ -298,11 +301,21 @@ t_podman_limits() {
 	expect_rc 0 || return 1
 	local d
 	d=$(find /sys/fs/cgroup -path "*/gophernetes-oci-test.$$/[0-9a-f]*/memory.*" ! -path "*/conmon/*" \( -name memory.limit_in_bytes -o -name memory.max \) 2>/dev/null | head -1)
-	[ -n "$d" ] && [ "$(cat "$d")" = $((48 * 1024 * 1024)) ] || { fail "memory limit not 48m in the container's cgroup ($d)"; return 1; }
+	if [ -z "$d" ] || [ "$(cat "$d")" != $((48 * 1024 * 1024)) ]; then
+		fail "memory limit not 48m in the container's cgroup ($d)"
+		return 1
+	fi
 	d=$(find /sys/fs/cgroup -path "*/gophernetes-oci-test.$$/[0-9a-f]*/pids.max" ! -path "*/conmon/*" 2>/dev/null | head -1)
-	[ -n "$d" ] && [ "$(cat "$d")" = 20 ] || { fail "pids.max not 20 ($d)"; return 1; }
+	if [ -z "$d" ] || [ "$(cat "$d")" != 20 ]; then
+		fail "pids.max not 20 ($d)"
+		return 1
+	fi
 	prun exec lim sh -c 'for i in $(seq 40); do sleep 5 & done; wait'
-	[ "$RC" != 0 ] && grep -qi 'fork' <<<"$ERR" || { fail "40 processes under --pids-limit 20 did not fail to fork"; show_last; return 1; }
+	if [ "$RC" = 0 ] || ! grep -qi 'fork' <<<"$ERR"; then
+		fail "40 processes under --pids-limit 20 did not fail to fork"
+		show_last
+		return 1
+	fi
 	prun rm -f -t 0 lim
 	expect_rc 0 || return 1
 	prun run --rm --memory 32m "${PODMAN_RUN[@]}" "$IMG" sh -c 'tail /dev/zero'
@@ -365,7 +378,7 @@ in_podman() {
 	"$@"
 	local rc=$?
 	podman_ rm -a -f -t 0 >/dev/null 2>&1
-	return $rc
+	return "$rc"
 }
 if [ "$podman_ok" = 1 ]; then
 	tcase "podman --runtime gophernetes run --rm echo hi" in_podman t_podman_echo
