@@ -47,6 +47,31 @@ int oci_write_pid_file(const char *path, pid_t pid, struct gph_err *e)
 	return 0;
 }
 
+/* Why raising a hard limit was refused: no CAP_SYS_RESOURCE, or RLIMIT_NOFILE above fs.nr_open. */
+static void limit_reason(int res, rlim_t want, char *buf, size_t len)
+{
+	char line[256];
+	unsigned long long eff = 0, nr_open = 0;
+	FILE *f = fopen("/proc/self/status", "re");
+	while (f && fgets(line, sizeof line, f))
+		if (sscanf(line, "CapEff: %llx", &eff) == 1)
+			break;
+	if (f)
+		fclose(f);
+	f = fopen("/proc/sys/fs/nr_open", "re");
+	if (f) {
+		if (fscanf(f, "%llu", &nr_open) != 1)
+			nr_open = 0;
+		fclose(f);
+	}
+	if (!(eff & (1ULL << 24)))
+		snprintf(buf, len, "this runtime lacks CAP_SYS_RESOURCE, which raising a hard limit needs");
+	else if (res == RLIMIT_NOFILE && nr_open && want > nr_open)
+		snprintf(buf, len, "the kernel never allows more than fs.nr_open = %llu open files", nr_open);
+	else
+		snprintf(buf, len, "the kernel refused (setrlimit(2): EPERM)");
+}
+
 /* Limits are inherited by the holder and so by the process: set them here, before it is forked. */
 int oci_apply_rlimits(const struct oci_config *c, struct gph_err *e)
 {
@@ -59,13 +84,13 @@ int oci_apply_rlimits(const struct oci_config *c, struct gph_err *e)
 			char want[64], now[64];
 			snprintf(want, sizeof want, "%llu", (unsigned long long)c->rlimits[i].lim.rlim_max);
 			snprintf(now, sizeof now, "%llu", (unsigned long long)cur.rlim_max);
-			if (err == EPERM && c->rlimits[i].lim.rlim_max > cur.rlim_max)
-				return gph_fail(e, err,
-						c->rlimits[i].resource == RLIMIT_NOFILE ? "the kernel caps it at fs.nr_open; ask for less (podman: --ulimit nofile=1024:1024)"
-											: "ask for at most the current hard limit (podman: --ulimit)",
-						"process.rlimits %s: the hard limit %s is above the current %s and cannot be raised "
-						"(raising needs CAP_SYS_RESOURCE, and %s)", c->rlimits[i].name, want, now,
-						c->rlimits[i].resource == RLIMIT_NOFILE ? "never above fs.nr_open" : "the kernel refused");
+			if (err == EPERM && c->rlimits[i].lim.rlim_max > cur.rlim_max) {
+				char why[128];
+				limit_reason(c->rlimits[i].resource, c->rlimits[i].lim.rlim_max, why, sizeof why);
+				return gph_fail(e, err, "ask for at most the current hard limit (podman: --ulimit nofile=1024:1024 --ulimit nproc=1024:1024)",
+						"process.rlimits %s: the hard limit %s is above the current %s and cannot be raised: %s",
+						c->rlimits[i].name, want, now, why);
+			}
 			if (err == EINVAL)
 				return gph_fail(e, err, "the soft limit must not exceed the hard one",
 						"process.rlimits %s: soft %llu, hard %s", c->rlimits[i].name,
