@@ -28,6 +28,9 @@ if [ "${GPH_IN_V2VM:-}" = 1 ] && ! command -v python3 >/dev/null; then
 	echo "ok 1 - OCI runtime face # SKIP no python3/podman in the v2 VM (they run on the host: make integration)"
 	exit 0
 fi
+have_ctr=1
+command -v containerd >/dev/null && command -v ctr >/dev/null || have_ctr=0
+[ "$have_ctr" = 1 ] || [ "${GPH_IN_V2VM:-}" = 1 ] || bail "containerd is needed (make test-deps installs it)"
 have_podman=1
 for tool in podman conmon; do
 	if ! command -v "$tool" >/dev/null; then
@@ -373,6 +376,54 @@ tcase "an rlimit above the hard limit is refused with its name" t_rlimit_refused
 podman_ok=0
 t_podman_import() { podman_setup && podman_ok=1; }
 [ "$have_podman" = 1 ] && tcase "podman import of the test rootfs as an image" t_podman_import
+# ---- containerd and ctr (the runc shim: what Kubernetes' CRI plugin uses) ----
+# A containerd of this test's own: config, root, state and sockets in the temp dir, the CRI plugin
+# disabled, in this test's network and mount namespaces. The shim puts its sockets in
+# /run/containerd/s whatever the config says: what it leaves there is removed at the end.
+t_containerd() {
+	local D=$GPH_TMP/containerd had_run=0 had_s=0 cpid rc
+	[ -d /run/containerd ] && had_run=1
+	[ -d /run/containerd/s ] && had_s=1
+	mkdir -p "$D/runc-root" "$D/fifo" || return 1
+	cat >"$D/config.toml" <<-EOF
+	version = 2
+	root = "$D/root"
+	state = "$D/state"
+	disabled_plugins = ["io.containerd.grpc.v1.cri"]
+	[grpc]
+	  address = "$D/c.sock"
+	[ttrpc]
+	  address = "$D/c.sock.ttrpc"
+	EOF
+	containerd --config "$D/config.toml" >"$D/containerd.log" 2>&1 &
+	cpid=$!
+	GPH_PIDS+=("$cpid")
+	wait_until 20 test -S "$D/c.sock" || { fail "containerd did not start"; fail_file containerd "$D/containerd.log"; return 1; }
+	local C=(ctr -a "$D/c.sock" -n gph-test)
+	podman_ save -q -o "$D/img.tar" "$IMG" >"$D/save.out" 2>&1 || { fail "podman save failed"; fail_file save "$D/save.out"; return 1; }
+	timeout -k 5 60 "${C[@]}" image import "$D/img.tar" >"$D/import.out" 2>&1 ||
+		{ fail "ctr image import failed"; fail_file import "$D/import.out"; return 1; }
+	timeout -k 5 60 "${C[@]}" run --rm --runc-binary "$WRAP" --runc-root "$D/runc-root" --fifo-dir "$D/fifo" \
+		--cgroup "$CGP/ctr1" "$IMG:latest" ctr1 sh -c 'echo hi from ctr; exit 3' >"$GPH_TMP/out" 2>"$GPH_TMP/err" </dev/null
+	RC=$?
+	OUT=$(cat "$GPH_TMP/out")
+	ERR=$(cat "$GPH_TMP/err")
+	LAST_CMD="ctr run --rm --runc-binary gophernetes ... ctr1"
+	rc=0
+	expect_rc 3 && expect_line "hi from ctr" || rc=1
+	if [ "$rc" = 0 ] && ! grep -q -- '--log-format json create --bundle' "$CALLS"; then
+		fail "the shim's create call was not logged"
+		rc=1
+	fi
+	"${C[@]}" image rm "$IMG:latest" >/dev/null 2>&1
+	kill "$cpid" 2>/dev/null
+	wait_until 10 not_running "$cpid" || kill -KILL "$cpid" 2>/dev/null
+	wait "$cpid" 2>/dev/null
+	[ "$had_s" = 1 ] || rmdir /run/containerd/s 2>/dev/null
+	[ "$had_run" = 1 ] || rmdir /run/containerd 2>/dev/null
+	[ "$rc" = 0 ] && no_podman_cgroups
+}
+
 # A podman case, then whatever containers it left (a failed case) removed through podman.
 in_podman() {
 	"$@"
@@ -386,6 +437,9 @@ if [ "$podman_ok" = 1 ]; then
 	tcase "podman: --memory, --pids-limit in the cgroup, an OOM kill is 137" in_podman t_podman_limits
 	tcase "podman: exec (PID 1 visible, exit status), stop, kill -s USR1" in_podman t_podman_exec_stop
 	tcase "podman: run -it and exec -it through the console socket" in_podman t_podman_tty
+	if [ "$have_ctr" = 1 ]; then
+		tcase "containerd + ctr run --runc-binary gophernetes: output, exit status, nothing left" t_containerd
+	fi
 elif [ "$have_podman" = 0 ]; then
 	echo "# !!! podman/conmon are not available here (the qemu VM has no podman): the podman cases are SKIPPED !!!" >&2
 	GPH_N=$((GPH_N + 1))
