@@ -27,6 +27,8 @@ void oci_error(const struct gph_err *e);
 void oci_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void oci_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+struct oci_state;
+
 /* config.json translated: the engine's steps plus what belongs to the process. */
 #define OCI_MAX_STEPS 64
 #define OCI_MAX_RLIMITS 16
@@ -58,6 +60,7 @@ struct oci_config {
 	int n_hooks[6];
 	char *annotations;      /* a JSON object as text, "{}" when none */
 	bool seccomp;           /* linux.seccomp was given */
+	char *hooks_json;       /* the hooks object as text when it has poststart/poststop ones */
 	struct { char key[128], value[256]; int ns; } sysctl[16]; /* ns: the CLONE_NEW* it belongs to */
 	int n_sysctl;
 };
@@ -69,6 +72,10 @@ int oci_config_load(const char *bundle, struct oci_config *c, struct gph_err *e)
 /* An exec's process.json: args, env, cwd, user, terminal, capabilities... into c (steps for priv). */
 int oci_process_load(const char *file, struct oci_config *c, char *cwd, size_t cwdlen, struct gph_err *e);
 void oci_config_free(struct oci_config *c);
+/* The poststart/poststop hooks create kept in ROOT/ID/hooks.json (none when the file is missing). */
+int oci_hooks_load(const char *file, struct oci_config *c, struct gph_err *e);
+/* Run the hooks of kind k, warning about each failure (poststart, poststop: the spec's rule). */
+void oci_run_hooks_warn(const struct oci_config *c, int k, const struct oci_state *s);
 
 /* State: ROOT/ID/state (key=value) and ROOT/ID/gate (the FIFO `start` opens). */
 struct oci_state {

@@ -664,6 +664,60 @@ static int sysctls(json_object *o, struct oci_config *c, struct gph_err *e)
 	return 0;
 }
 
+/* ---- hooks ---- */
+static int parse_hooks(json_object *hooks, struct oci_config *c, struct gph_err *e)
+{
+	if (check_keys(hooks, "hooks", oci_hook_kinds, e) < 0)
+		return -1;
+	for (int k = 0; k < 6; k++) {
+		json_object *a = get(hooks, oci_hook_kinds[k]);
+		size_t n = a ? J->json_object_array_length(a) : 0;
+		if (n && (k == HOOK_CREATE_CONTAINER || k == HOOK_START_CONTAINER))
+			return gph_fail(e, 0, NULL, "config.json hooks.%s: hooks inside the container's namespaces are not supported by gophernetes",
+					oci_hook_kinds[k]);
+		if (n > OCI_MAX_HOOKS)
+			return gph_fail(e, E2BIG, NULL, "config.json hooks.%s: at most %d", oci_hook_kinds[k], OCI_MAX_HOOKS);
+		for (size_t i = 0; i < n; i++) {
+			json_object *h = J->json_object_array_get_idx(a, i);
+			static const char *const hk[] = {"path", "args", "env", "timeout", NULL};
+			if (check_keys(h, "hooks[]", hk, e) < 0)
+				return -1;
+			const char *hp = gph_js_str(h, "path");
+			if (!hp || hp[0] != '/')
+				return gph_fail(e, 0, NULL, "config.json hooks.%s[%zu].path: an absolute path is needed", oci_hook_kinds[k], i);
+			struct oci_hook *oh = &c->hooks[k][c->n_hooks[k]++];
+			oh->path = strdup(hp);
+			oh->args = get(h, "args") ? str_array(get(h, "args"), "hooks[].args", e) : NULL;
+			oh->env = get(h, "env") ? str_array(get(h, "env"), "hooks[].env", e) : NULL;
+			oh->timeout = is(get(h, "timeout"), json_type_int) ? (int)J->json_object_get_int64(get(h, "timeout")) : 0;
+			if (!oh->path || (get(h, "args") && !oh->args) || (get(h, "env") && !oh->env))
+				return gph_fail(e, ENOMEM, NULL, "config.json hooks.%s[%zu]", oci_hook_kinds[k], i);
+		}
+	}
+	return 0;
+}
+
+int oci_hooks_load(const char *file, struct oci_config *c, struct gph_err *e)
+{
+	memset(c, 0, sizeof *c);
+	if (gph_json_load(e) < 0)
+		return -1;
+	int fd = open(file, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return 0; /* no poststart/poststop hooks */
+		return gph_fail(e, errno, NULL, "open(\"%s\")", file);
+	}
+	json_object *h = gph_json_read_fd(fd, file, e);
+	if (!h)
+		return -1;
+	int rc = parse_hooks(h, c, e);
+	J->json_object_put(h);
+	if (rc < 0)
+		oci_config_free(c);
+	return rc;
+}
+
 /* ---- the whole file ---- */
 int oci_config_load(const char *bundle, struct oci_config *c, struct gph_err *e)
 {
@@ -797,39 +851,12 @@ int oci_config_load(const char *bundle, struct oci_config *c, struct gph_err *e)
 		goto out;
 	/* hooks */
 	json_object *hooks = get(root, "hooks");
-	if (hooks) {
-		if (check_keys(hooks, "hooks", oci_hook_kinds, e) < 0)
-			goto out;
-		for (int k = 0; k < 6; k++) {
-			json_object *a = get(hooks, oci_hook_kinds[k]);
-			size_t n = a ? J->json_object_array_length(a) : 0;
-			if (n && (k == HOOK_CREATE_CONTAINER || k == HOOK_START_CONTAINER)) {
-				gph_fail(e, 0, NULL, "config.json hooks.%s: hooks inside the container's namespaces are not supported by gophernetes", oci_hook_kinds[k]);
-				goto out;
-			}
-			for (size_t i = 0; i < n && i < OCI_MAX_HOOKS; i++) {
-				json_object *h = J->json_object_array_get_idx(a, i);
-				static const char *const hk[] = {"path", "args", "env", "timeout", NULL};
-				if (check_keys(h, "hooks[]", hk, e) < 0)
-					goto out;
-				struct oci_hook *oh = &c->hooks[k][c->n_hooks[k]++];
-				const char *hp = gph_js_str(h, "path");
-				if (!hp || hp[0] != '/') {
-					gph_fail(e, 0, NULL, "config.json hooks.%s[%zu].path: an absolute path is needed", oci_hook_kinds[k], i);
-					goto out;
-				}
-				oh->path = strdup(hp);
-				oh->args = get(h, "args") ? str_array(get(h, "args"), "hooks[].args", e) : NULL;
-				oh->env = get(h, "env") ? str_array(get(h, "env"), "hooks[].env", e) : NULL;
-				oh->timeout = is(get(h, "timeout"), json_type_int) ? (int)J->json_object_get_int64(get(h, "timeout")) : 0;
-				if (!oh->path || (get(h, "args") && !oh->args) || (get(h, "env") && !oh->env))
-					goto out;
-			}
-			if (n > OCI_MAX_HOOKS) {
-				gph_fail(e, E2BIG, NULL, "config.json hooks.%s: at most %d", oci_hook_kinds[k], OCI_MAX_HOOKS);
-				goto out;
-			}
-		}
+	if (hooks && parse_hooks(hooks, c, e) < 0)
+		goto out;
+	if (hooks && (c->n_hooks[HOOK_POSTSTART] || c->n_hooks[HOOK_POSTSTOP]) &&
+	    !(c->hooks_json = strdup(J->json_object_to_json_string(hooks)))) {
+		gph_fail(e, ENOMEM, NULL, "hooks");
+		goto out;
 	}
 	json_object *ann = get(root, "annotations");
 	if (ann && want(ann, json_type_object, "annotations", e) < 0)
@@ -879,4 +906,6 @@ void oci_config_free(struct oci_config *c)
 	memset(c->n_hooks, 0, sizeof c->n_hooks);
 	free(c->annotations);
 	c->annotations = NULL;
+	free(c->hooks_json);
+	c->hooks_json = NULL;
 }

@@ -105,7 +105,7 @@ static void remove_dir(const char *id)
 {
 	char dir[4096], p[4200];
 	oci_dir(id, dir, sizeof dir);
-	static const char *const files[] = {"gate", "state", "state.tmp", "config.json", "warnings", NULL};
+	static const char *const files[] = {"gate", "state", "state.tmp", "hooks.json", "warnings", NULL};
 	for (const char *const *f = files; *f; f++) {
 		snprintf(p, sizeof p, "%s/%s", dir, *f);
 		unlink(p);
@@ -271,6 +271,15 @@ static int create(const struct create_opts *o, struct oci_config *c, struct oci_
 	}
 	if (oci_state_write(st, e) < 0)
 		goto fail;
+	if (c->hooks_json) {
+		char hf[4200];
+		snprintf(hf, sizeof hf, "%s/hooks.json", dir);
+		FILE *f = fopen(hf, "we");
+		if (!f || fputs(c->hooks_json, f) < 0 || fclose(f) != 0) {
+			gph_fail(e, errno, NULL, "writing \"%s\"", hf);
+			goto fail;
+		}
+	}
 	if (gph_sandbox_release(&sb, pid, e) < 0) {
 		gph_state_collect(sb.id, e);
 		remove_dir(o->id);
@@ -394,7 +403,13 @@ static int start(const char *id, struct gph_err *e)
 				"container \"%s\" is %s, not created: it cannot be started", id, oci_status_name(s));
 	if (open_gate(&st, e) < 0)
 		return -1;
-	/* poststart hooks: kept from create in ROOT/ID/config.json (not implemented: create refuses them) */
+	char hf[4200];
+	struct oci_config hc;
+	snprintf(hf, sizeof hf, "%s/%s/hooks.json", oci_g.root, id);
+	if (oci_hooks_load(hf, &hc, e) < 0)
+		return -1;
+	oci_run_hooks_warn(&hc, HOOK_POSTSTART, &st);
+	oci_config_free(&hc);
 	return 0;
 }
 
@@ -420,6 +435,7 @@ int oci_cmd_create(int argc, char **argv, bool run)
 	struct oci_state st;
 	struct gph_err e;
 	gph_err_clear(&e);
+	memset(&c, 0, sizeof c);
 	if (parse(argc, argv, &o, run) < 0)
 		return 1;
 	/* `run` in the foreground waits for the process: it must become our child when the holder exits. */
@@ -432,8 +448,6 @@ int oci_cmd_create(int argc, char **argv, bool run)
 		oci_config_free(&c);
 		return 1;
 	}
-	if (c.n_hooks[HOOK_POSTSTART] || c.n_hooks[HOOK_POSTSTOP])
-		oci_warn("hooks.poststart/poststop: not run by gophernetes yet");
 	oci_config_free(&c);
 	if (!run)
 		return 0;
@@ -455,6 +469,13 @@ int oci_cmd_create(int argc, char **argv, bool run)
 	}
 	struct gph_err ign;
 	gph_state_collect(st.engine_id, &ign);
+	char hf[4200];
+	struct oci_config hc;
+	snprintf(hf, sizeof hf, "%s/%s/hooks.json", oci_g.root, o.id);
+	if (oci_hooks_load(hf, &hc, &ign) == 0) {
+		oci_run_hooks_warn(&hc, HOOK_POSTSTOP, &st);
+		oci_config_free(&hc);
+	}
 	remove_dir(o.id);
 	return WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
 }

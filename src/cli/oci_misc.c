@@ -91,7 +91,7 @@ int oci_cmd_features(int argc, char **argv)
 	fputs("{\n"
 	      "  \"ociVersionMin\": \"1.0.0\",\n"
 	      "  \"ociVersionMax\": \"" OCI_VERSION "\",\n"
-	      "  \"hooks\": [\"prestart\", \"createRuntime\"],\n"
+	      "  \"hooks\": [\"prestart\", \"createRuntime\", \"poststart\", \"poststop\"],\n"
 	      "  \"mountOptions\": [\"bind\", \"rbind\", \"ro\", \"rw\", \"nosuid\", \"nodev\", \"noexec\", \"private\", \"rprivate\"],\n"
 	      "  \"linux\": {\n"
 	      "    \"namespaces\": [\"pid\", \"network\", \"ipc\", \"uts\", \"mount\", \"user\", \"cgroup\"],\n"
@@ -154,6 +154,16 @@ int oci_run_hook(const struct oci_hook *h, const struct oci_state *s, const char
 		return gph_fail(e, 0, NULL, "hooks.%s: %s failed (%s %d)", kind, h->path,
 				WIFEXITED(ws) ? "exit status" : "signal", WIFEXITED(ws) ? WEXITSTATUS(ws) : WTERMSIG(ws));
 	return 0;
+}
+
+void oci_run_hooks_warn(const struct oci_config *c, int k, const struct oci_state *s)
+{
+	for (int i = 0; i < c->n_hooks[k]; i++) {
+		struct gph_err e;
+		gph_err_clear(&e);
+		if (oci_run_hook(&c->hooks[k][i], s, oci_hook_kinds[k], &e) < 0)
+			oci_warn("%s%s%s", e.msg, e.errnum ? ": " : "", e.errnum ? strerror(e.errnum) : "");
+	}
 }
 
 int oci_send_console(const char *path, int fd, struct gph_err *e)

@@ -137,7 +137,7 @@ static void remove_dir(const char *id)
 {
 	char dir[4096], p[4200];
 	oci_dir(id, dir, sizeof dir);
-	static const char *const files[] = {"gate", "state", "state.tmp", "config.json", "warnings", NULL};
+	static const char *const files[] = {"gate", "state", "state.tmp", "hooks.json", "warnings", NULL};
 	for (const char *const *f = files; *f; f++) {
 		snprintf(p, sizeof p, "%s/%s", dir, *f);
 		unlink(p);
@@ -181,6 +181,15 @@ int oci_cmd_delete(int argc, char **argv)
 	}
 	if (s != OCI_STOPPED && oci_status_of(&st) != OCI_STOPPED)
 		kill(st.pid, SIGKILL);
+	char hf[4200];
+	struct oci_config hc;
+	snprintf(hf, sizeof hf, "%s/%s/hooks.json", oci_g.root, st.id);
+	if (oci_hooks_load(hf, &hc, &e) < 0)
+		oci_error(&e); /* the container is gone all the same */
+	else {
+		oci_run_hooks_warn(&hc, HOOK_POSTSTOP, &st);
+		oci_config_free(&hc);
+	}
 	remove_dir(st.id);
 	return 0;
 }

@@ -248,6 +248,44 @@ t_rlimit_refused() {
 	expect_no_cgroups_left && expect_no_state_left
 }
 
+t_hooks() {
+	make_bundle "$GPH_TMP/b7" '["/bin/sleep", "30"]' || return 1
+	python3 - "$GPH_TMP/b7/config.json" "$GPH_TMP" <<-'PY'
+	import json, sys
+	c, t = json.load(open(sys.argv[1])), sys.argv[2]
+	hook = lambda name: {"path": "/bin/sh", "args": ["sh", "-c", "cat > %s/hook.%s" % (t, name)], "timeout": 5}
+	c["hooks"] = {k: [hook(k)] for k in ("prestart", "createRuntime", "poststart", "poststop")}
+	c["annotations"] = {"org.example.lesson": "15"}
+	json.dump(c, open(sys.argv[1], "w"))
+	PY
+	oci create --bundle "$GPH_TMP/b7" c7
+	expect_rc 0 || return 1
+	local k
+	for k in prestart createRuntime; do
+		[ -s "$GPH_TMP/hook.$k" ] || { fail "the $k hook did not run"; return 1; }
+		validate state-schema.json "$GPH_TMP/hook.$k" || return 1
+	done
+	grep -q '"status":"created"' "$GPH_TMP/hook.prestart" || { fail "prestart did not see created"; return 1; }
+	grep -q '"org.example.lesson":' "$GPH_TMP/hook.prestart" || { fail "annotations missing from the state"; return 1; }
+	oci start c7
+	expect_rc 0 || return 1
+	grep -q '"status":"running"' "$GPH_TMP/hook.poststart" || { fail "poststart did not see running"; return 1; }
+	oci delete --force c7
+	expect_rc 0 || return 1
+	[ -s "$GPH_TMP/hook.poststop" ] || { fail "the poststop hook did not run"; return 1; }
+	validate state-schema.json "$GPH_TMP/hook.poststop" || return 1
+	python3 - "$GPH_TMP/b7/config.json" <<-'PY'
+	import json, sys
+	c = json.load(open(sys.argv[1]))
+	c["hooks"] = {"createContainer": [{"path": "/bin/true"}]}
+	json.dump(c, open(sys.argv[1], "w"))
+	PY
+	oci create --bundle "$GPH_TMP/b7" c8
+	expect_rc 1 || return 1
+	expect_err 'hooks.createContainer' || return 1
+	expect_no_cgroups_left && expect_no_state_left
+}
+
 # ---- podman ----
 podman_setup() {
 	mkdir -p "$PT" || return 1
@@ -373,6 +411,7 @@ tcase "run --detach, ps, pause/resume, kill by name and number, kill --all, dele
 tcase "run in the foreground: its exit status, then it is gone" t_run_foreground
 tcase "errors: --systemd-cgroup, unknown ids, an unknown config field; plain run unaffected" t_errors
 tcase "an rlimit above the hard limit is refused with its name" t_rlimit_refused
+tcase "hooks: prestart, createRuntime, poststart, poststop get the state; createContainer refused" t_hooks
 podman_ok=0
 t_podman_import() { podman_setup && podman_ok=1; }
 [ "$have_podman" = 1 ] && tcase "podman import of the test rootfs as an image" t_podman_import
