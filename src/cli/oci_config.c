@@ -205,16 +205,23 @@ static int namespaces(json_object *linux_, struct oci_config *c, struct gph_err 
 		const char *t = gph_js_str(o, "type");
 		if (!t)
 			return gph_fail(e, 0, NULL, "config.json linux.namespaces[%zu]: no type", i);
-		if (!empty(get(o, "path")))
-			return gph_fail(e, 0, "let the container have namespaces of its own (podman: --network none, no --pod)",
-					"config.json linux.namespaces[%zu]: joining a %s namespace by path is not supported by gophernetes "
-					"(its steps create namespaces)", i, t);
 		const char *ours = NULL;
 		for (size_t k2 = 0; k2 < sizeof names / sizeof names[0]; k2++)
 			if (strcmp(names[k2].oci, t) == 0)
 				ours = names[k2].ours;
 		if (!ours)
 			return gph_fail(e, 0, NULL, "config.json linux.namespaces[%zu]: the %s namespace is not supported by gophernetes", i, t);
+		if (!empty(get(o, "path"))) {
+			const char *path = gph_js_str(o, "path");
+			if (!path || (strcmp(ours, "net") && strcmp(ours, "ipc") && strcmp(ours, "uts")))
+				return gph_fail(e, 0, "only network, ipc and uts namespaces can be joined (`ns join`)",
+						"config.json linux.namespaces[%zu]: joining a %s namespace by path is not supported by gophernetes", i, t);
+			/* Joined first: after a new user namespace the host's would be out of reach. */
+			if (add_step(c, e, "linux.namespaces (path)", 4, "ns", "join", ours, path) < 0)
+				return -1;
+			c->ns_flags |= gph_ns_flag(ours);
+			continue;
+		}
 		if (strcmp(ours, "user") == 0) {
 			user = true;
 			continue;

@@ -429,6 +429,17 @@ static int apply(struct gph_sandbox *sb, const struct gph_step *st, struct gph_e
 	char extra[640] = "";
 	switch (st->kind) {
 	case GPH_STEP_NS: {
+		if (st->join) {
+			if (sb->ns & st->ns_flags)
+				return refuse(e, st->text, "the sandbox already has a namespace of this kind", "`reset` starts over");
+			if (sb->userns)
+				return refuse(e, st->text, "after `ns user` the sandbox has no privileges over the host's namespaces",
+					      "join before `ns user`");
+			if (apply_inside(sb, st, NULL, 0, e) < 0)
+				return -1;
+			sb->ns |= st->ns_flags;
+			break;
+		}
 		int again = st->ns_flags & (sb->ns | (sb->pid_ns ? CLONE_NEWPID : 0) | (sb->userns ? CLONE_NEWUSER : 0));
 		if (again) {
 			char names[64];

@@ -16,7 +16,7 @@ static const char *const onoff_words[] = {"on", "off", NULL};
 static const char *const export_words[] = {"run", NULL};
 
 const struct gph_cmd_def gph_cmds[] = {
-	{"ns", "ns user|pid|uts|mnt|ipc|net|cgroup ... [uidmap C:H:N] [gidmap C:H:N]",
+	{"ns", "ns user|pid|uts|mnt|ipc|net|cgroup ... [uidmap C:H:N] [gidmap C:H:N] | ns join uts|ipc|net PATH",
 	 "give the sandbox new namespaces",
 	 "Each name asks for a new namespace of that kind; several may be given at once.\n"
 	 "  user    user and group IDs and capabilities: root inside is an ordinary user outside. It must\n"
@@ -30,6 +30,8 @@ const struct gph_cmd_def gph_cmds[] = {
 	 "  ipc     System V IPC objects and POSIX message queues\n"
 	 "  net     network devices, addresses, routes, ports: only `lo` inside\n"
 	 "  cgroup  the view of /proc/self/cgroup, rooted at the container's cgroup\n"
+	 "`ns join net PATH` enters an existing namespace instead (uts, ipc or net; PATH such as\n"
+	 "/proc/PID/ns/net or /run/netns/NAME): what a Kubernetes pod's containers do with the pod's.\n"
 	 "A PID namespace is special: it applies to the children of the process that creates it, and it\n"
 	 "dies with its first process (its PID 1). So `ns pid` marks the sandbox, and every `exec` creates\n"
 	 "a new PID namespace whose PID 1 is your command, with /proc remounted to match it.",

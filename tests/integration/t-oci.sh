@@ -337,6 +337,18 @@ t_podman_exit() {
 	no_podman_cgroups
 }
 
+t_podman_join_net() {
+	# --network ns:PATH: the container joins an existing network namespace (here the test's own),
+	# as a Kubernetes pod's containers join the pod's: `ns join net PATH`.
+	local want
+	want=$(readlink /proc/self/ns/net)
+	prun run --rm --network "ns:/proc/$$/ns/net" --cgroup-parent "$CGP" --ulimit nofile=1024:1024 \
+		--ulimit nproc=1024:1024 "$IMG" readlink /proc/self/ns/net
+	expect_rc 0 || return 1
+	expect_line "$want" || return 1
+	no_podman_cgroups
+}
+
 t_podman_limits() {
 	prun run -d --name lim --memory 48m --pids-limit 20 "${PODMAN_RUN[@]}" "$IMG" sleep 60
 	expect_rc 0 || return 1
@@ -473,6 +485,7 @@ in_podman() {
 if [ "$podman_ok" = 1 ]; then
 	tcase "podman --runtime gophernetes run --rm echo hi" in_podman t_podman_echo
 	tcase "podman: stdout, stderr, a non-zero exit status; the calls podman makes" in_podman t_podman_exit
+	tcase "podman: --network ns:PATH joins that network namespace" in_podman t_podman_join_net
 	tcase "podman: --memory, --pids-limit in the cgroup, an OOM kill is 137" in_podman t_podman_limits
 	tcase "podman: exec (PID 1 visible, exit status), stop, kill -s USR1" in_podman t_podman_exec_stop
 	tcase "podman: run -it and exec -it through the console socket" in_podman t_podman_tty
