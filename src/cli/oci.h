@@ -65,7 +65,7 @@ struct oci_config {
 	int n_sysctl;
 };
 enum { HOOK_PRESTART, HOOK_CREATE_RUNTIME, HOOK_CREATE_CONTAINER, HOOK_START_CONTAINER, HOOK_POSTSTART, HOOK_POSTSTOP };
-extern const char *const oci_hook_kinds[6];
+extern const char *const oci_hook_kinds[7]; /* NULL-terminated */
 
 /* bundle: the bundle directory (absolute). Fails on any field it does not know or cannot honour. */
 int oci_config_load(const char *bundle, struct oci_config *c, struct gph_err *e);

@@ -19,7 +19,7 @@
 #include "gph/harden.h"
 #include "oci.h"
 
-const char *const oci_hook_kinds[6] = {"prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"};
+const char *const oci_hook_kinds[7] = {"prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop", NULL};
 
 #define J (gph_json())
 
