@@ -97,6 +97,8 @@ const char *oci_status_name(enum oci_status s);
 int oci_check_id(const char *id, struct gph_err *e);
 /* ROOT/ID into buf. */
 void oci_dir(const char *id, char *buf, size_t len);
+/* Remove ROOT/ID and the files gophernetes keeps in it. */
+void oci_remove_dir(const char *id);
 int oci_state_write(const struct oci_state *s, struct gph_err *e);
 /* -1 with "container ID does not exist" when there is none. */
 int oci_state_read(const char *id, struct oci_state *s, struct gph_err *e);

@@ -638,6 +638,53 @@ static int process(json_object *p, struct oci_config *c, char *cwd, size_t cwdle
 	return add_step(c, e, "process.user", 2, "user", ug);
 }
 
+/* ---- maskedPaths, readonlyPaths: the engine's `mask on` list, each difference warned about ---- */
+static bool in_rules(const char *path, enum gph_path_kind how)
+{
+	size_t n;
+	const struct gph_path_rule *r = gph_paths_rules(&n);
+	for (size_t i = 0; i < n; i++) {
+		char full[256];
+		snprintf(full, sizeof full, "/%s/%s", r[i].base == GPH_PATH_PROC ? "proc" : "sys", r[i].rel);
+		if (r[i].kind == how && strcmp(full, path) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* How many paths of the config's list the engine's does not cover the same way, and the other way round. */
+static int mask_differences(json_object *list, enum gph_path_kind how, const char *what)
+{
+	int diff = 0;
+	size_t n = is(list, json_type_array) ? J->json_object_array_length(list) : 0;
+	for (size_t i = 0; i < n; i++) {
+		json_object *p = J->json_object_array_get_idx(list, i);
+		const char *path = is(p, json_type_string) ? J->json_object_get_string(p) : "";
+		if (!in_rules(path, how)) {
+			oci_warn("linux.%s: %s is not %s by gophernetes", what, path, how == GPH_PATH_MASK ? "masked" : "made read-only");
+			diff++;
+		}
+	}
+	size_t nr;
+	const struct gph_path_rule *r = gph_paths_rules(&nr);
+	for (size_t i = 0; i < nr; i++) {
+		if (r[i].kind != how)
+			continue;
+		char full[256];
+		bool found = false;
+		snprintf(full, sizeof full, "/%s/%s", r[i].base == GPH_PATH_PROC ? "proc" : "sys", r[i].rel);
+		for (size_t k = 0; k < n && !found; k++) {
+			json_object *p = J->json_object_array_get_idx(list, k);
+			found = is(p, json_type_string) && strcmp(J->json_object_get_string(p), full) == 0;
+		}
+		if (!found) {
+			oci_warn("linux.%s: %s is %s by gophernetes too", what, full, how == GPH_PATH_MASK ? "masked" : "made read-only");
+			diff++;
+		}
+	}
+	return diff;
+}
+
 /* ---- linux.sysctl: only those that belong to a namespace the container has ---- */
 static int sysctls(json_object *o, struct oci_config *c, struct gph_err *e)
 {
@@ -837,8 +884,10 @@ int oci_config_load(const char *bundle, struct oci_config *c, struct gph_err *e)
 		goto out;
 	/* masks, then the process (capabilities, nnp, user), then seccomp and the working directory */
 	if (!empty(get(linux_, "maskedPaths")) || !empty(get(linux_, "readonlyPaths"))) {
-		oci_warn("linux.maskedPaths/readonlyPaths: gophernetes masks its own list (the README's security defaults), "
-			 "not the config's paths one by one");
+		if (mask_differences(get(linux_, "maskedPaths"), GPH_PATH_MASK, "maskedPaths") +
+			    mask_differences(get(linux_, "readonlyPaths"), GPH_PATH_READONLY, "readonlyPaths") > 0)
+			oci_warn("linux.maskedPaths/readonlyPaths: gophernetes applies its own list (`mask on`, the README's "
+				 "security defaults), which differs from the config's as said above");
 		if (add_step(c, e, "linux.maskedPaths", 2, "mask", "on") < 0)
 			goto out;
 	}

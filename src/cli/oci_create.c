@@ -101,18 +101,6 @@ int oci_apply_rlimits(const struct oci_config *c, struct gph_err *e)
 	return 0;
 }
 
-static void remove_dir(const char *id)
-{
-	char dir[4096], p[4200];
-	oci_dir(id, dir, sizeof dir);
-	static const char *const files[] = {"gate", "state", "state.tmp", "hooks.json", "warnings", NULL};
-	for (const char *const *f = files; *f; f++) {
-		snprintf(p, sizeof p, "%s/%s", dir, *f);
-		unlink(p);
-	}
-	rmdir(dir);
-}
-
 struct create_opts {
 	const char *bundle, *pid_file, *console, *id;
 	bool detach;
@@ -182,16 +170,16 @@ static int create(const struct create_opts *o, struct oci_config *c, struct oci_
 	if (!isatty(STDERR_FILENO))
 		snprintf(oci_g.warn_file, sizeof oci_g.warn_file, "%s/warnings", dir);
 	if (oci_config_load(bundle, c, e) < 0) {
-		remove_dir(o->id);
+		oci_remove_dir(o->id);
 		return -1;
 	}
 	if (c->terminal && !o->console) {
-		remove_dir(o->id);
+		oci_remove_dir(o->id);
 		return gph_fail(e, 0, "give --console-socket, or set process.terminal to false",
 				"process.terminal is true but there is no --console-socket to send the terminal to");
 	}
 	if (oci_apply_rlimits(c, e) < 0) {
-		remove_dir(o->id);
+		oci_remove_dir(o->id);
 		return -1;
 	}
 	if (c->has_umask)
@@ -200,13 +188,13 @@ static int create(const struct create_opts *o, struct oci_config *c, struct oci_
 	/* 0622: the process may have switched to any user by the time it opens the gate for writing. */
 	if (mkfifo(gate, 0600) < 0 || chmod(gate, 0622) < 0) {
 		gph_fail(e, errno, NULL, "mkfifo(\"%s\")", gate);
-		remove_dir(o->id);
+		oci_remove_dir(o->id);
 		return -1;
 	}
 	int gfd = open(gate, O_PATH | O_CLOEXEC);
 	if (gfd < 0) {
 		gph_fail(e, errno, NULL, "open(\"%s\", O_PATH)", gate);
-		remove_dir(o->id);
+		oci_remove_dir(o->id);
 		return -1;
 	}
 	char command[256] = "";
@@ -219,7 +207,7 @@ static int create(const struct create_opts *o, struct oci_config *c, struct oci_
 	struct gph_sandbox sb;
 	if (gph_sandbox_start(&sb, &so, e) < 0) {
 		close(gfd);
-		remove_dir(o->id);
+		oci_remove_dir(o->id);
 		return -1;
 	}
 	for (int i = 0; i < c->n_binds; i++)
@@ -282,7 +270,7 @@ static int create(const struct create_opts *o, struct oci_config *c, struct oci_
 	}
 	if (gph_sandbox_release(&sb, pid, e) < 0) {
 		gph_state_collect(sb.id, e);
-		remove_dir(o->id);
+		oci_remove_dir(o->id);
 		return -1;
 	}
 	for (int k = HOOK_PRESTART; k <= HOOK_CREATE_RUNTIME; k++)
@@ -290,13 +278,13 @@ static int create(const struct create_opts *o, struct oci_config *c, struct oci_
 			if (oci_run_hook(&c->hooks[k][i], st, oci_hook_kinds[k], e) < 0) {
 				struct gph_err ign;
 				gph_state_collect(st->engine_id, &ign);
-				remove_dir(o->id);
+				oci_remove_dir(o->id);
 				return -1;
 			}
 	if (o->pid_file && oci_write_pid_file(o->pid_file, pid, e) < 0) {
 		struct gph_err ign;
 		gph_state_collect(st->engine_id, &ign);
-		remove_dir(o->id);
+		oci_remove_dir(o->id);
 		return -1;
 	}
 	return 0;
@@ -304,7 +292,7 @@ fail:
 	if (gfd >= 0)
 		close(gfd);
 	gph_sandbox_destroy(&sb);
-	remove_dir(o->id);
+	oci_remove_dir(o->id);
 	return -1;
 }
 
@@ -476,6 +464,6 @@ int oci_cmd_create(int argc, char **argv, bool run)
 		oci_run_hooks_warn(&hc, HOOK_POSTSTOP, &st);
 		oci_config_free(&hc);
 	}
-	remove_dir(o.id);
+	oci_remove_dir(o.id);
 	return WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
 }

@@ -45,7 +45,7 @@ static const char default_spec[] =
 	"  \"linux\": {\n"
 	"    \"resources\": {\"memory\": {\"limit\": 67108864}, \"pids\": {\"limit\": 256}},\n"
 	"    \"namespaces\": [{\"type\": \"pid\"}, {\"type\": \"network\"}, {\"type\": \"ipc\"}, {\"type\": \"uts\"}, {\"type\": \"mount\"}, {\"type\": \"cgroup\"}],\n"
-	"    \"maskedPaths\": [\"/proc/kcore\", \"/proc/keys\", \"/proc/timer_list\", \"/proc/sched_debug\", \"/proc/latency_stats\", \"/proc/acpi\", \"/proc/scsi\", \"/proc/asound\", \"/proc/interrupts\", \"/sys/firmware\", \"/sys/devices/virtual/powercap\"],\n"
+	"    \"maskedPaths\": [\"/proc/kcore\", \"/proc/keys\", \"/proc/timer_list\", \"/proc/timer_stats\", \"/proc/sched_debug\", \"/proc/latency_stats\", \"/proc/acpi\", \"/proc/scsi\", \"/proc/asound\", \"/proc/interrupts\", \"/sys/firmware\", \"/sys/devices/virtual/powercap\"],\n"
 	"    \"readonlyPaths\": [\"/proc/sys\", \"/proc/sysrq-trigger\", \"/proc/irq\", \"/proc/bus\", \"/proc/fs\"]\n"
 	"  }\n"
 	"}\n";

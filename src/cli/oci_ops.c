@@ -133,18 +133,6 @@ int oci_cmd_kill(int argc, char **argv)
 	return 0;
 }
 
-static void remove_dir(const char *id)
-{
-	char dir[4096], p[4200];
-	oci_dir(id, dir, sizeof dir);
-	static const char *const files[] = {"gate", "state", "state.tmp", "hooks.json", "warnings", NULL};
-	for (const char *const *f = files; *f; f++) {
-		snprintf(p, sizeof p, "%s/%s", dir, *f);
-		unlink(p);
-	}
-	rmdir(dir);
-}
-
 int oci_cmd_delete(int argc, char **argv)
 {
 	struct gph_err e;
@@ -190,7 +178,7 @@ int oci_cmd_delete(int argc, char **argv)
 		oci_run_hooks_warn(&hc, HOOK_POSTSTOP, &st);
 		oci_config_free(&hc);
 	}
-	remove_dir(st.id);
+	oci_remove_dir(st.id);
 	return 0;
 }
 

@@ -35,6 +35,18 @@ void oci_dir(const char *id, char *buf, size_t len)
 	snprintf(buf, len, "%s/%s", oci_g.root, id);
 }
 
+void oci_remove_dir(const char *id)
+{
+	char dir[4096], p[4200];
+	oci_dir(id, dir, sizeof dir);
+	static const char *const files[] = {"gate", "state", "state.tmp", "hooks.json", "warnings", NULL};
+	for (const char *const *f = files; *f; f++) {
+		snprintf(p, sizeof p, "%s/%s", dir, *f);
+		unlink(p);
+	}
+	rmdir(dir);
+}
+
 static void put_str(FILE *f, const char *k, const char *v)
 {
 	fprintf(f, "%s=", k);
