@@ -309,7 +309,10 @@ const struct gph_cmd_def gph_cmds[] = {
 	 "`gophernetes-shell FILE` rebuilds the same sandbox. `chroot`/`pivot_root` typed without a\n"
 	 "directory are saved with the absolute directory they used, so the script works from anywhere.",
 	 "", "", NULL, true, false},
-	{"export", "export run [CMD [ARGS...]]", "print the `gophernetes run` command that builds this container",
+	{"export", "export run [CMD [ARGS...]] | export oci DIR [CMD [ARGS...]]",
+	 "print the `gophernetes run` command that builds this container, or write it as an OCI bundle",
+	 "`export oci DIR` writes DIR/config.json (DIR is made; the root stays where `pivot_root` took it),\n"
+	 "a bundle for `gophernetes run --bundle DIR ID`, runc or crun.\n"
 	 "Prints the `gophernetes run` options (--ns, --hostname, --rootfs/--chroot, --memory and the other\n"
 	 "limits, --net/-p, --userns/--uidmap, -u, -w, --read-only, and --privileged or --cap-drop/--cap-add,\n"
 	 "--no-new-privileges=false, --seccomp=unconfined) that build the same container, then CMD\n"

@@ -286,6 +286,49 @@ t_hooks() {
 	expect_no_cgroups_left && expect_no_state_left
 }
 
+t_shell_export() {
+	# A sandbox built step by step in the shell, exported as a bundle: it validates, and both the
+	# OCI face and runc run it the same way.
+	cat >"$GPH_TMP/steps" <<-EOF
+	ns pid uts mnt ipc net cgroup
+	hostname box
+	cgroup mem 32M
+	cgroup pids 64
+	pivot_root $R
+	mount proc
+	mount dev
+	mount sys
+	cap default
+	mask on
+	nnp on
+	seccomp default
+	user 0:0
+	export oci $GPH_TMP/exported sh -c 'echo hi from \$(hostname); grep -E "^(NoNewPrivs|Seccomp):" /proc/self/status'
+	quit
+	EOF
+	gph_shell_run "$GPH_TMP/steps"
+	[ -s "$GPH_TMP/exported/config.json" ] || { fail "export oci wrote no config.json"; show_last; return 1; }
+	validate config-schema.json "$GPH_TMP/exported/config.json" || return 1
+	oci run --bundle "$GPH_TMP/exported" e1
+	expect_rc 0 && expect_line "hi from box" && expect_line "NoNewPrivs:	1" && expect_line "Seccomp:	2" || return 1
+	if command -v runc >/dev/null; then
+		python3 - "$GPH_TMP/exported/config.json" "$CGP/runc-e2" <<-'PY'
+		import json, sys
+		c = json.load(open(sys.argv[1]))
+		c["linux"]["cgroupsPath"] = sys.argv[2]
+		json.dump(c, open(sys.argv[1], "w"))
+		PY
+		timeout -k 5 30 runc --root "$GPH_TMP/runc" run -b "$GPH_TMP/exported" e2 >"$GPH_TMP/out" 2>"$GPH_TMP/err" </dev/null
+		RC=$?
+		OUT=$(cat "$GPH_TMP/out")
+		ERR=$(cat "$GPH_TMP/err")
+		LAST_CMD="runc run -b exported e2"
+		expect_rc 0 && expect_line "hi from box" && expect_line "Seccomp:	2" || return 1
+		find /sys/fs/cgroup -depth -type d -path "*/gophernetes-oci-test.$$/runc-e2" -exec rmdir {} + 2>/dev/null
+	fi
+	expect_no_cgroups_left && expect_no_state_left
+}
+
 # ---- podman ----
 podman_setup() {
 	mkdir -p "$PT" || return 1
@@ -424,6 +467,7 @@ tcase "run in the foreground: its exit status, then it is gone" t_run_foreground
 tcase "errors: --systemd-cgroup, unknown ids, an unknown config field; plain run unaffected" t_errors
 tcase "an rlimit above the hard limit is refused with its name" t_rlimit_refused
 tcase "hooks: prestart, createRuntime, poststart, poststop get the state; createContainer refused" t_hooks
+tcase "the shell's export oci: a bundle that validates and runs under gophernetes and runc" t_shell_export
 podman_ok=0
 t_podman_import() { podman_setup && podman_ok=1; }
 [ "$have_podman" = 1 ] && tcase "podman import of the test rootfs as an image" t_podman_import
