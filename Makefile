@@ -6,7 +6,7 @@
 #                 then the integration tests again on a pure cgroup v2 kernel booted in qemu (make check-v2)
 CC      ?= gcc
 PKGS    := gcc libc6-dev libreadline-dev libnl-3-dev libnl-route-3-dev libnftables-dev libseccomp-dev libcap-dev check busybox-static pkg-config libarchive-dev libjson-c-dev libcurl4-openssl-dev
-TESTPKGS := iproute2 procps util-linux mount time nftables passwd valgrind jq bsdutils expect cppcheck clang libclang-rt-14-dev python3 docker-registry skopeo umoci curl apache2-utils
+TESTPKGS := iproute2 procps util-linux mount time nftables passwd valgrind jq bsdutils expect cppcheck clang libclang-rt-14-dev python3 docker-registry skopeo umoci curl apache2-utils podman conmon containerd runc golang-github-opencontainers-specs-dev python3-jsonschema
 # Only for `make bench`: the runtimes it compares with, and the chart.
 BENCHPKGS := crun runc bubblewrap gnuplot-nox time iproute2 util-linux
 BUILD   ?= build

@@ -35,6 +35,11 @@ struct gph_export {
 /* Translate. Returns 0 with out->line set, or 1 with out->why filled (out->line empty). */
 int gph_export_run(const struct gph_step *steps, int n, const struct gph_export_ctx *ctx, struct gph_export *out);
 
+/* The steps as an OCI bundle's config.json on f (export_oci.c): the process runs cmd (NULL: /bin/sh).
+ * Returns 0, 1 with out->why filled when config.json cannot say what the sandbox is (nothing written),
+ * -1 when writing failed. */
+int gph_export_oci(const struct gph_step *steps, int n, char *const *cmd, FILE *f, struct gph_export *out);
+
 /* One step as a shell command line that parses back to the same step (paths absolute and quoted,
  * id maps as C:H:N). */
 void gph_export_step_line(const struct gph_step *st, char *buf, size_t len);

@@ -23,12 +23,28 @@
 #include "gph/net.h"
 #include "gph/step.h"
 
+/* A bind mount made in the sandbox's mount namespace just before its root changes (the OCI face's
+ * config.json "bind" mounts): src is a host path, dst a path inside the new root. */
+#define GPH_MAX_BINDS 16
+struct gph_bind {
+	char src[PATH_MAX];
+	char dst[256];
+	bool ro;
+	bool rec;
+	unsigned long flags;        /* MS_NOSUID, MS_NODEV, MS_NOEXEC: applied with a remount */
+};
+
 struct gph_sandbox_opts {
 	const char *name;           /* --name, may be NULL */
 	const char *cgroup_parent;  /* --cgroup-parent, may be NULL */
 	const char *command;        /* for `ps`: what runs ("shell" for the REPL) */
 	FILE *log;                  /* where -v step lines go (NULL: quiet) */
 	FILE *notes;                /* where notes go when log is NULL (limits the kernel will not honour) */
+	/* The OCI face's exec: instead of making namespaces and a cgroup, the holder enters those of the
+	 * running process join_pid and the cgroup join_cg (which stays when the sandbox is destroyed).
+	 * No ledger entry is written: everything belongs to the container being joined. */
+	pid_t join_pid;
+	const struct gph_cgroup *join_cg;
 };
 
 struct gph_sandbox {
@@ -76,6 +92,10 @@ struct gph_sandbox {
 		bool gid_given;                     /* a group after the colon, or a numeric user */
 		char workdir[PATH_MAX];
 	} priv;
+	struct gph_bind *binds;     /* gph_sandbox_bind: made with the root change */
+	int n_binds;
+	pid_t owner;                /* gph_sandbox_release: the process that now owns the ledger entry */
+	bool joined;                /* gph_sandbox_opts.join_pid: namespaces and cgroup are another's */
 	FILE *log;
 	FILE *notes;
 };
@@ -88,6 +108,9 @@ struct gph_exec_opts {
 	int stdio[3];               /* without tty: the command's stdin, stdout, stderr */
 	int stop_timeout;           /* seconds from a forwarded SIGTERM/SIGINT to SIGKILL (0: 10) */
 	bool forward_signals;       /* SIGINT/TERM/HUP/QUIT to this process go to the container */
+	int oom_score_adj;          /* the command's /proc/self/oom_score_adj (default 0) */
+	const unsigned *groups;     /* supplementary groups with a `user` step (the OCI face); NULL: none */
+	int ngroups;                /* at most 32 */
 	/* The command's privileges, user and working directory come from the sandbox's privilege
 	 * steps (sb->priv), so `run`, the shell and lessons share them. */
 };
@@ -128,6 +151,22 @@ int gph_sandbox_exec(struct gph_sandbox *sb, const struct gph_exec_opts *x,
  * nothing was OOM-killed): "container killed: out of memory (limit 32M)" when the command itself died
  * of it, "a process in the container was killed: out of memory (limit 32M)" otherwise. */
 void gph_exec_oom_message(const struct gph_sandbox *sb, const struct gph_exec_result *r, char *buf, size_t len);
+/* Add a bind mount to be made with the root change (before chroot/pivot_root); needs `ns mnt`. */
+int gph_sandbox_bind(struct gph_sandbox *sb, const char *src, const char *dst, bool ro, bool rec, unsigned long flags,
+		     struct gph_err *e);
+/* The OCI face: start the command detached. Everything up to execve is done now; the command then
+ * waits at gate_fd (an O_PATH descriptor of a FIFO) until someone opens the FIFO for reading, and is
+ * re-parented to this process's subreaper when the holder exits. *pid: its PID on the host. With
+ * x->tty, *master gets the pseudo-terminal's master (-1 otherwise). */
+int gph_sandbox_exec_detached(struct gph_sandbox *sb, const struct gph_exec_opts *x, int gate_fd, pid_t *pid,
+			      int *master, struct gph_err *e);
+/* The OCI face: let go of a sandbox whose command runs detached, without tearing anything down. The
+ * ledger entry is handed to the command (owner = pid), so `gc` leaves it alone while it runs and
+ * removes its cgroup once it is gone; gph_state_collect does that for one entry. */
+int gph_sandbox_release(struct gph_sandbox *sb, pid_t pid, struct gph_err *e);
+/* Remove what the ledger entry id records (processes in its cgroup, the cgroup, addresses, state),
+ * whether or not its owner is alive. */
+int gph_state_collect(const char *id, struct gph_err *e);
 /* Print what the kernel shows for the sandbox: what is "ns", "mounts", "cgroup", "net", "caps", "all". */
 int gph_sandbox_show(struct gph_sandbox *sb, const char *what, FILE *out, struct gph_err *e);
 /* The isolation scorecard: a probe started inside as exec starts commands reports its namespaces,

@@ -9,7 +9,7 @@
 #include "gph/error.h"
 
 enum gph_step_kind {
-	GPH_STEP_NS,          /* ns user pid uts mnt ipc net cgroup [uidmap C:H:N] [gidmap C:H:N] */
+	GPH_STEP_NS,          /* ns user pid uts mnt ipc net cgroup [uidmap C:H:N] [gidmap C:H:N] | ns join uts|ipc|net PATH */
 	GPH_STEP_HOSTNAME,    /* hostname NAME                        */
 	GPH_STEP_CHROOT,      /* chroot DIR                           */
 	GPH_STEP_PIVOT_ROOT,  /* pivot_root DIR                       */
@@ -63,6 +63,7 @@ struct gph_step {
 	enum gph_cap_op cap_op;     /* CAP */
 	unsigned long long caps;    /* CAP add/drop: the capabilities named (ALL: every bit) */
 	bool on;                    /* SECCOMP, NNP, MASK */
+	bool join;                  /* NS join KIND PATH: enter the namespace at path (one kind in ns_flags) */
 	unsigned uid, gid;          /* USER */
 	/* USER by name: looked up in the container's /etc/passwd and /etc/group at each exec ("" = the
 	 * number above). A user name alone also gives the group: that user's primary group. */

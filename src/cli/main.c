@@ -6,6 +6,7 @@
 #include "gph/doctor.h"
 #include "gph/image.h"
 #include "gph/sandbox.h"
+#include "oci.h"
 
 void gph_save_argv(int argc, char **argv); /* engine/title.c */
 
@@ -22,6 +23,9 @@ static void usage(FILE *f)
 	      "  gc                           remove what runtimes that died (e.g. SIGKILL) left behind\n"
 	      "  doctor [--rootfs DIR]        check this machine; say which lessons behave differently here\n"
 	      "  help                         this text\n"
+	      "  create, start, state, kill, delete, exec, pause, resume, list, spec, features, and run --bundle:\n"
+	      "                               the OCI runtime command line, as podman and containerd call runc\n"
+	      "                               (`gophernetes --help`; global options such as --root come first)\n"
 	      "To build a container step by step, start gophernetes-shell.\n",
 	      f);
 }
@@ -33,6 +37,9 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 125;
 	}
+	/* The OCI runtime command line (podman, containerd): see gph_is_oci for how it is told apart. */
+	if (gph_is_oci(argc, argv))
+		return gph_cmd_oci(argc - 1, argv + 1);
 	const char *cmd = argv[1];
 	if (strcmp(cmd, "run") == 0)
 		return gph_cmd_run(argc - 1, argv + 1);
@@ -63,9 +70,14 @@ int main(int argc, char **argv)
 		gph_doctor_report(stdout, &f, rootfs, NULL);
 		return 0;
 	}
-	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+	if (strcmp(cmd, "help") == 0) {
 		usage(stdout);
 		return 0;
+	}
+	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "--version") == 0 || strcmp(cmd, "-v") == 0) {
+		if (cmd[2] == 'h' || cmd[1] == 'h')
+			usage(stdout);
+		return gph_cmd_oci(argc - 1, argv + 1);
 	}
 	fprintf(stderr, "gophernetes: unknown command \"%s\"\n  hint: `gophernetes help` lists the commands\n", cmd);
 	return 125;

@@ -72,7 +72,10 @@ static void usage(FILE *f)
 	      "                       calls with their arguments and results, netlink requests, nftables rules\n"
 	      "  -q                   print nothing but errors\n"
 	      "Exit status: CMD's; 128+S if it died of signal S; 125 runtime error; 126 not executable;\n"
-	      "127 not found.\n",
+	      "127 not found.\n"
+	      "With --bundle/-b, --detach/-d, --pid-file, --console-socket, --no-pivot or --no-new-keyring among\n"
+	      "its options (or a global option such as --root before `run`), `run` is the OCI runtime's\n"
+	      "`run --bundle DIR ID` instead (`gophernetes --help`).\n",
 	      f);
 }
 

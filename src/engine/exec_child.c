@@ -26,8 +26,15 @@
 #include "gph/sys.h"
 #include "internal.h"
 
+/* Past the gate (detached), nobody reads the error pipe: failures go to the command's stderr. */
+static bool gated;
+
 static void fail(int errpipe, int code, const struct gph_err *e)
 {
+	if (gated || errpipe < 0) {
+		dprintf(2, "gophernetes: %s%s%s\n", e->msg, e->errnum ? ": " : "", e->errnum ? strerror(e->errnum) : "");
+		_exit(code);
+	}
 	struct gph_exec_failure f;
 	memset(&f, 0, sizeof f);
 	f.code = code;
@@ -229,11 +236,44 @@ int gph_exec_private_mounts(bool own_mntns, struct gph_err *e)
 			"mount(NULL, \"/\", NULL, MS_REC|MS_PRIVATE, NULL) in the command's own mount namespace");
 }
 
+/* Detached (the OCI face): tell the holder we are ready (code 0), then open the gate FIFO for
+ * writing through our own /proc, which blocks until `start` opens it for reading. The gate
+ * descriptor is O_PATH: reopening it through /proc checks only the FIFO's mode, not the state
+ * directory, which the container's root does not contain. */
+static void wait_at_gate(int gate, int errpipe)
+{
+	struct gph_exec_failure f;
+	memset(&f, 0, sizeof f);
+	if (write(errpipe, &f, sizeof f) != (ssize_t)sizeof f)
+		_exit(125);
+	close(errpipe);
+	gated = true;
+	struct gph_err e;
+	memset(&e, 0, sizeof e);
+	char path[64];
+	snprintf(path, sizeof path, "/proc/self/fd/%d", gate);
+	int fd;
+	do
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+	while (fd < 0 && errno == EINTR);
+	if (fd < 0) {
+		gph_fail(&e, errno, NULL, "waiting for `start`: open(\"%s\")", path);
+		fail(-1, 125, &e);
+	}
+	if (write(fd, "0", 1) != 1) {
+		gph_fail(&e, errno, NULL, "waiting for `start`: write(gate)");
+		fail(-1, 125, &e);
+	}
+	close(fd);
+	close(gate);
+}
+
 void gph_exec_child(int sock, const struct hreq *rq, const int *fds, int nfds, int errpipe)
 {
 	struct gph_err e;
 	memset(&e, 0, sizeof e);
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (!rq->detach)
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 	reset_signals();
 	if ((rq->new_pidns || rq->masks) && gph_exec_private_mounts(rq->own_mntns, &e) < 0)
 		fail(errpipe, 125, &e);
@@ -249,8 +289,10 @@ void gph_exec_child(int sock, const struct hreq *rq, const int *fds, int nfds, i
 		fail(errpipe, 125, &e);
 	}
 	int fd = openat(gph_holder_procfd, "self/oom_score_adj", O_WRONLY | O_CLOEXEC);
-	if (fd < 0 || write(fd, "0", 1) != 1) {
-		gph_fail(&e, errno, NULL, "write(/proc/self/oom_score_adj, \"0\")");
+	char adj[16];
+	int adjlen = snprintf(adj, sizeof adj, "%d", rq->oom_score_adj);
+	if (fd < 0 || write(fd, adj, (size_t)adjlen) != adjlen) {
+		gph_fail(&e, errno, NULL, "write(/proc/self/oom_score_adj, \"%s\")", adj);
 		fail(errpipe, 125, &e);
 	}
 	close(fd);
@@ -286,6 +328,10 @@ void gph_exec_child(int sock, const struct hreq *rq, const int *fds, int nfds, i
 		} else {
 			if (nfds < 4) {
 				gph_fail(&e, EINVAL, NULL, "no terminal for -t");
+				fail(errpipe, 125, &e);
+			}
+			if (rq->gate_idx == 3) {
+				gph_fail(&e, EINVAL, NULL, "no /dev/ptmx inside the container for its terminal");
 				fail(errpipe, 125, &e);
 			}
 			slave = fds[3];
@@ -341,6 +387,8 @@ void gph_exec_child(int sock, const struct hreq *rq, const int *fds, int nfds, i
 	/* Last, the privileges (exec_priv.c says in which order, and why). */
 	if ((rq->harden || rq->has_user) && gph_exec_apply_priv(rq, &e) < 0)
 		fail(errpipe, 125, &e);
+	if (rq->gate_idx > 0 && rq->gate_idx < nfds)
+		wait_at_gate(fds[rq->gate_idx], errpipe);
 	char *argv[rq->argc + 1], *env[rq->envc + 1];
 	unpack(rq, argv, env);
 	if (rq->init)

@@ -37,9 +37,13 @@ static int switch_user(const struct hreq *rq, bool keep, struct gph_err *e)
 		return -1;
 	if (keep && gph_prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
 		return gph_fail(e, errno, NULL, "prctl(PR_SET_KEEPCAPS, 1)");
-	if (gph_setgroups(1, &g) < 0 && !(errno == EPERM && setgroups_denied()))
+	gid_t list[33] = {g};
+	int n = 1;
+	for (int i = 0; i < rq->ngroups && i < 32; i++)
+		list[n++] = (gid_t)rq->groups[i];
+	if (gph_setgroups((size_t)n, list) < 0 && !(errno == EPERM && setgroups_denied()))
 		return gph_fail(e, errno, errno == EINVAL ? "the gid is not mapped in this user namespace (see `ns user gidmap`)" : NULL,
-				"setgroups(1, [%u])", rq->gid);
+				"setgroups(%d, [%u%s])", n, rq->gid, n > 1 ? ", ..." : "");
 	if (gph_setresgid(g, g, g) < 0)
 		return gph_fail(e, errno, errno == EINVAL ? "the gid is not mapped in this user namespace (see `ns user gidmap`)" : NULL,
 				"setresgid(%u, %u, %u)", rq->gid, rq->gid, rq->gid);

@@ -124,6 +124,8 @@ static void walk(const struct gph_step *steps, int n, struct seen *s, struct gph
 		const struct gph_step *st = &steps[i];
 		switch (st->kind) {
 		case GPH_STEP_NS:
+			if (st->join)
+				why(out, steps, i, "run has no option to join an existing namespace");
 			if (st->ns_flags & CLONE_NEWUSER) {
 				s->userns = true;
 				snprintf(s->uidmap, sizeof s->uidmap, "%s", st->uidmap);

@@ -36,6 +36,12 @@ void gph_export_step_line(const struct gph_step *st, char *buf, size_t len)
 					    CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWCGROUP};
 		char maps[160];
 		gph_export_append_word(buf, len, "ns");
+		if (st->join) {
+			gph_export_append_word(buf, len, "join");
+			gph_export_append_word(buf, len, gph_ns_name(st->ns_flags));
+			gph_export_append_word(buf, len, st->path);
+			break;
+		}
 		for (size_t i = 0; i < sizeof order / sizeof order[0]; i++)
 			if (st->ns_flags & order[i])
 				gph_export_append_word(buf, len, gph_ns_name(order[i]));

@@ -74,11 +74,19 @@ static void do_exec(int sock, const int *fds, int nfds)
 	while (n < 0 && errno == EINTR);
 	close(ep[0]);
 	rep.pid = pid;
-	if (n == (ssize_t)sizeof f) {
+	/* Detached, the child reports code 0 when it waits at its gate (exec_child.c). */
+	if (n == (ssize_t)sizeof f && !(req.detach && f.code == 0)) {
 		rep.exec_errno = f.code;
 		rep.err = f.err;
 	}
 	reply(sock, NULL, 0);
+	if (req.detach) {
+		/* The command outlives us: its new parent is the caller's subreaper, which reaps it. */
+		if (n == (ssize_t)sizeof f && f.code != 0)
+			while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+				;
+		_exit(0);
+	}
 	int ws = 0;
 	while (waitpid(pid, &ws, 0) < 0) {
 		if (errno != EINTR) {
@@ -201,6 +209,8 @@ void gph_holder_main(int sock, struct gph_cgroup *cg)
 			if (req.nbinds > 0)
 				rep.rc = gph_fault_point("binds", &rep.err) < 0 ? -1 : gph_inside_binds(req.step.path, req.nbinds, req.bind_src, req.bind_dst, rep.info,
 							  sizeof rep.info, &rep.err);
+			if (rep.rc == 0 && req.n_xbinds > 0)
+				rep.rc = gph_fault_point("binds", &rep.err) < 0 ? -1 : gph_inside_xbinds(req.step.path, req.n_xbinds, req.xbinds, &rep.err);
 			if (rep.rc == 0 && !rep.info[0])
 				rep.rc = gph_inside_step(&req.step, rep.info, sizeof rep.info, &rep.err);
 			else if (rep.rc == 0) {
@@ -239,6 +249,10 @@ void gph_holder_main(int sock, struct gph_cgroup *cg)
 			break;
 		case HREQ_EXEC:
 			do_exec(sock, fds, nfds);
+			break;
+		case HREQ_JOIN:
+			rep.rc = gph_inside_join(req.join_pid, &rep.ns, &rep.err);
+			reply(sock, NULL, 0);
 			break;
 		default:
 			rep.rc = gph_fail(&rep.err, EINVAL, NULL, "unknown request %d", (int)req.op);

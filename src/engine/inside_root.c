@@ -177,6 +177,20 @@ int gph_inside_step(const struct gph_step *st, char *note, size_t note_len, stru
 		return -1;
 	switch (st->kind) {
 	case GPH_STEP_NS:
+		if (st->join) {
+			int fd = open(st->path, O_RDONLY | O_CLOEXEC);
+			if (fd < 0)
+				return gph_fail(e, errno, NULL, "open(\"%s\")", st->path);
+			if (setns(fd, st->ns_flags) < 0) {
+				int err = errno;
+				close(fd);
+				return gph_fail(e, err, err == EINVAL ? "the path must be a namespace of that kind (/proc/PID/ns/KIND or a bind mount of one)" : NULL,
+						"setns(\"%s\", CLONE_NEW%s)", st->path, st->ns_flags == CLONE_NEWNET ? "NET" : st->ns_flags == CLONE_NEWIPC ? "IPC" : "UTS");
+			}
+			close(fd);
+			gph_holder_ns |= st->ns_flags;
+			return 0;
+		}
 		if (st->ns_flags & CLONE_NEWUSER) /* alone: the runtime writes the maps before anything else */
 			return do_ns(CLONE_NEWUSER, e);
 		return do_ns(st->ns_flags & ~CLONE_NEWPID, e);

@@ -12,7 +12,7 @@
 #include "gph/sys.h" /* gph_clone_fork: how exec and the probes start */
 
 /* Requests from the runtime to the holder, one SOCK_SEQPACKET message each. */
-enum hreq_op { HREQ_STEP, HREQ_NET_INSIDE, HREQ_EXEC, HREQ_INFO, HREQ_BECOME_ROOT, HREQ_PRIV_PROBE, HREQ_TRACE, HREQ_SCORE_PROBE };
+enum hreq_op { HREQ_STEP, HREQ_NET_INSIDE, HREQ_EXEC, HREQ_INFO, HREQ_BECOME_ROOT, HREQ_PRIV_PROBE, HREQ_TRACE, HREQ_SCORE_PROBE, HREQ_JOIN };
 
 #define HREQ_ARGBUF 32768
 struct hreq {
@@ -23,12 +23,25 @@ struct hreq {
 	int nbinds;
 	char bind_src[2][PATH_MAX];
 	char bind_dst[2][32];
+	/* HREQ_STEP chroot/pivot_root: the sandbox's own bind mounts (gph_sandbox_bind), after the above */
+	int n_xbinds;
+	struct gph_bind xbinds[GPH_MAX_BINDS];
 	struct gph_veth veth;       /* HREQ_NET_INSIDE */
 	/* HREQ_EXEC; fds ride along as SCM_RIGHTS: stdin, stdout, stderr, and with tty the host pty
 	 * slave used when the container has no /dev/ptmx of its own */
 	bool new_pidns;
 	bool tty;
 	bool init;
+	/* HREQ_EXEC detached (the OCI face): the holder reports the command's PID as soon as it waits at
+	 * its gate, then exits, so the command is re-parented to the caller's subreaper (conmon, the
+	 * containerd shim). gate_idx: which passed fd is the O_PATH gate FIFO (0: none; always 3, after stdin, stdout, stderr); the command
+	 * opens it for writing just before execve, which blocks until `start` opens it for reading. */
+	bool detach;
+	int gate_idx;
+	pid_t join_pid;             /* HREQ_JOIN: enter this process's namespaces */
+	int oom_score_adj;          /* written to /proc/self/oom_score_adj (the holder has -1000) */
+	int ngroups;                /* supplementary groups after the user switch, besides gid */
+	unsigned groups[32];
 	/* HREQ_EXEC and HREQ_PRIV_PROBE: the command's privileges (sb->priv) */
 	bool harden, masks, nnp, seccomp;
 	bool userns;                /* the sandbox is in a user namespace of its own */
@@ -76,6 +89,7 @@ struct hrep {
 	int wstatus;                /* HREP_EXITED */
 	bool pty_inside;            /* HREP_PTY: an fd is attached (the container's own pty master) */
 	struct gph_probe_facts probe; /* HREQ_SCORE_PROBE */
+	int ns;                     /* HREQ_JOIN: the namespaces entered */
 	char info[8192];            /* HREQ_INFO: "hostname\n" + network description; HREQ_STEP: a note;
 	                             * HREQ_PRIV_PROBE: the probe's decoded capability sets */
 };
@@ -105,6 +119,12 @@ int gph_inside_step(const struct gph_step *st, char *note, size_t note_len, stru
  * missing); skipped with a note when dir has no such directory. */
 int gph_inside_binds(const char *dir, int n, const char (*src)[PATH_MAX], const char (*dst)[32], char *note,
 		     size_t note_len, struct gph_err *e);
+/* HREQ_JOIN (inside_join.c): setns into every namespace of pid that differs from ours; *ns gets the
+ * CLONE_NEW* flags entered. */
+int gph_inside_join(pid_t pid, int *ns, struct gph_err *e);
+/* The sandbox's own bind mounts (inside_bind.c): each source onto dir + dst, the mount point made
+ * inside dir without following symlinks (a directory for a directory, an empty file for a file). */
+int gph_inside_xbinds(const char *dir, int n, const struct gph_bind *b, struct gph_err *e);
 int gph_inside_pivot_root(const char *dir, struct gph_err *e);
 int gph_inside_chroot(const char *dir, struct gph_err *e);
 int gph_inside_mount(enum gph_mount_what what, const char *path, struct gph_err *e);
@@ -150,6 +170,9 @@ void gph_exec_child(int sock, const struct hreq *rq, const int *fds, int nfds, i
  * until the holder reports the command's end. */
 int gph_exec_wait(struct gph_sandbox *sb, const struct gph_exec_opts *x, struct hreq *rq,
 		  struct gph_exec_result *r, struct gph_err *e);
+/* The exec request for x (checks, environment, privileges, packed argv), in a static buffer. */
+int gph_sandbox_exec_request(struct gph_sandbox *sb, const struct gph_exec_opts *x, struct hreq **rq,
+			     struct gph_err *e);
 int gph_holder_call(struct gph_sandbox *sb, const struct hreq *rq, struct hrep *rp, const int *fds,
 		    int nfds, struct gph_err *e);
 

@@ -73,12 +73,20 @@ int gph_sandbox_start(struct gph_sandbox *sb, const struct gph_sandbox_opts *o, 
 	snprintf(sb->command, sizeof sb->command, "%s", o->command ? o->command : "");
 	snprintf(sb->cgroup_parent, sizeof sb->cgroup_parent, "%s", o->cgroup_parent ? o->cgroup_parent : "");
 	sb->created = (long long)time(NULL);
+	if (o->join_pid > 0) {
+		if (!o->join_cg)
+			return gph_fail(e, EINVAL, NULL, "joining a container needs its cgroup");
+		sb->cg = *o->join_cg;
+		sb->has_cg = true;
+		sb->joined = true;
+	}
 	/* The ledger exists before anything it describes, so `gc` can always find what we made. */
-	if (gph_fault_point("state", e) < 0 || gph_state_write(sb, 0, e) < 0)
+	if (!sb->joined && (gph_fault_point("state", e) < 0 || gph_state_write(sb, 0, e) < 0))
 		return -1;
 	/* Rootless: a cgroup only below a delegated v2 cgroup, and its failure is not fatal (the
-	 * user's shell may share that cgroup, for one); the cgroup steps then say why there is none. */
-	if (!sb->rootless || gph_cg_delegated(sb->no_cg_why, sizeof sb->no_cg_why)) {
+	 * user's shell may share that cgroup, for one); the cgroup steps then say why there is none.
+	 * Joining a running container (OCI exec): its cgroup is given. */
+	if (!sb->joined && (!sb->rootless || gph_cg_delegated(sb->no_cg_why, sizeof sb->no_cg_why))) {
 		if (gph_fault_point("cgroup.create", e) < 0 || gph_cg_create(&sb->cg, sb->id, o->cgroup_parent, e) < 0) {
 			if (sb->rootless) {
 				snprintf(sb->no_cg_why, sizeof sb->no_cg_why, "the delegated cgroup refused a child: %.200s%s%.60s",
@@ -133,6 +141,20 @@ int gph_sandbox_start(struct gph_sandbox *sb, const struct gph_sandbox_opts *o, 
 		*e = rp.err;
 		gph_err_wrap(e, "the sandbox process entering the container's cgroup: ");
 		goto fail;
+	}
+	if (sb->joined) {
+		struct hreq *jr = &req;
+		memset(jr, 0, sizeof *jr);
+		jr->op = HREQ_JOIN;
+		jr->join_pid = o->join_pid;
+		if (gph_holder_call(sb, jr, &rp, NULL, 0, e) < 0)
+			goto fail;
+		/* The container's root and namespaces are already made: each exec is one more process in
+		 * them (no PID namespace of its own, no mount namespace copy: the masks are there). */
+		sb->ns = rp.ns;
+		sb->rooted = sb->pivoted = true;
+		sb->pid_ns = false;
+		return 0;
 	}
 	if (gph_state_write(sb, 0, e) < 0)
 		goto fail;
@@ -220,6 +242,10 @@ static int apply_inside(struct gph_sandbox *sb, const struct gph_step *st, char 
 	if ((st->kind == GPH_STEP_CHROOT || st->kind == GPH_STEP_PIVOT_ROOT) && sb->has_bridge &&
 	    (sb->ns & CLONE_NEWNS) && net_files(sb, &req, e) < 0)
 		return -1;
+	if ((st->kind == GPH_STEP_CHROOT || st->kind == GPH_STEP_PIVOT_ROOT) && sb->n_binds > 0) {
+		memcpy(req.xbinds, sb->binds, (size_t)sb->n_binds * sizeof sb->binds[0]);
+		req.n_xbinds = sb->n_binds;
+	}
 	if (gph_holder_call(sb, &req, &rp, NULL, 0, e) < 0)
 		return -1;
 	if (note && rp.info[0])
@@ -413,6 +439,17 @@ static int apply(struct gph_sandbox *sb, const struct gph_step *st, struct gph_e
 	char extra[640] = "";
 	switch (st->kind) {
 	case GPH_STEP_NS: {
+		if (st->join) {
+			if (sb->ns & st->ns_flags)
+				return refuse(e, st->text, "the sandbox already has a namespace of this kind", "`reset` starts over");
+			if (sb->userns)
+				return refuse(e, st->text, "after `ns user` the sandbox has no privileges over the host's namespaces",
+					      "join before `ns user`");
+			if (apply_inside(sb, st, NULL, 0, e) < 0)
+				return -1;
+			sb->ns |= st->ns_flags;
+			break;
+		}
 		int again = st->ns_flags & (sb->ns | (sb->pid_ns ? CLONE_NEWPID : 0) | (sb->userns ? CLONE_NEWUSER : 0));
 		if (again) {
 			char names[64];
@@ -636,6 +673,15 @@ int gph_sandbox_exec(struct gph_sandbox *sb, const struct gph_exec_opts *x, stru
 		     struct gph_err *e)
 {
 	memset(r, 0, sizeof *r);
+	struct hreq *rq;
+	if (gph_sandbox_exec_request(sb, x, &rq, e) < 0)
+		return -1;
+	return gph_exec_wait(sb, x, rq, r, e);
+}
+
+int gph_sandbox_exec_request(struct gph_sandbox *sb, const struct gph_exec_opts *x, struct hreq **rq,
+			     struct gph_err *e)
+{
 	if (sb->holder <= 0)
 		return gph_fail(e, 0, "`reset` starts a new one", "there is no sandbox");
 	if (sb->failed_step[0])
@@ -673,6 +719,12 @@ int gph_sandbox_exec(struct gph_sandbox *sb, const struct gph_exec_opts *x, stru
 	req.init = x->init;
 	if (gph_sandbox_resolve_user(sb, e) < 0)
 		return -1;
+	req.oom_score_adj = x->oom_score_adj;
+	if (x->ngroups < 0 || x->ngroups > (int)(sizeof req.groups / sizeof req.groups[0]))
+		return gph_fail(e, E2BIG, NULL, "at most %zu supplementary groups", sizeof req.groups / sizeof req.groups[0]);
+	for (int i = 0; i < x->ngroups; i++)
+		req.groups[i] = x->groups[i];
+	req.ngroups = x->ngroups;
 	gph_sandbox_priv_request(sb, &req);
 	if (gph_sandbox_priv_seccomp(sb, &req, e) < 0)
 		return -1;
@@ -680,7 +732,8 @@ int gph_sandbox_exec(struct gph_sandbox *sb, const struct gph_exec_opts *x, stru
 	pack_args(x->argv, env, e, &rc);
 	if (rc < 0 || gph_fault_point("exec", e) < 0)
 		return -1;
-	return gph_exec_wait(sb, x, &req, r, e);
+	*rq = &req;
+	return 0;
 }
 
 void gph_sandbox_destroy(struct gph_sandbox *sb)
@@ -697,6 +750,17 @@ void gph_sandbox_destroy(struct gph_sandbox *sb)
 		while (waitpid(sb->holder, NULL, 0) < 0 && errno == EINTR)
 			;
 		sb->holder = -1;
+	}
+	if (sb->joined) {
+		/* The cgroup and namespaces are the joined container's. */
+		sb->has_cg = false;
+		free(sb->steps);
+		sb->steps = NULL;
+		sb->n_steps = 0;
+		free(sb->binds);
+		sb->binds = NULL;
+		sb->n_binds = 0;
+		return;
 	}
 	if (sb->has_cg) {
 		if (gph_cg_destroy(&sb->cg, &ignore) < 0)
@@ -742,6 +806,9 @@ void gph_sandbox_destroy(struct gph_sandbox *sb)
 	free(sb->steps);
 	sb->steps = NULL;
 	sb->n_steps = 0;
+	free(sb->binds);
+	sb->binds = NULL;
+	sb->n_binds = 0;
 }
 
 void gph_exec_oom_message(const struct gph_sandbox *sb, const struct gph_exec_result *r, char *buf, size_t len)

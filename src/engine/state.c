@@ -97,7 +97,7 @@ int gph_state_write(const struct gph_sandbox *sb, pid_t main_pid, struct gph_err
 	FILE *f = fopen(tmp, "we");
 	if (!f)
 		return gph_fail(e, errno, NULL, "open(\"%s\")", tmp);
-	pid_t self = getpid();
+	pid_t self = sb->owner > 0 ? sb->owner : getpid();
 	fprintf(f, "id=%s\nname=%s\ncommand=%s\ncreated=%lld\n", sb->id, sb->name, sb->command, sb->created);
 	fprintf(f, "owner_pid=%d\nowner_start=%llu\n", (int)self, gph_proc_starttime(self));
 	if (sb->holder > 0)
@@ -243,6 +243,97 @@ static bool bridge_listed(char (*list)[IF_NAMESIZE], int n, const char *name)
 	return false;
 }
 
+/* Undo what one record lists; what gets " cgroup", " veth"... Errors are printed; -1 keeps the record. */
+static int collect_rec(const struct state_rec *s, char *what)
+{
+	struct gph_err ce;
+	if (alive(s->holder_pid, s->holder_start))
+		kill(s->holder_pid, SIGKILL);
+	struct gph_cgroup cg;
+	if (gph_cg_open(&cg, s->id, s->cgroup_parent[0] ? s->cgroup_parent : NULL, &ce) == 0 && cg.n > 0) {
+		if (gph_cg_destroy(&cg, &ce) < 0) {
+			gph_err_print(&ce, stderr, "gophernetes: gc");
+			return -1; /* keep the record, so a later gc can try again */
+		}
+		strcat(what, " cgroup");
+	}
+	if (s->veth_if[0]) {
+		struct gph_veth v;
+		memset(&v, 0, sizeof v);
+		snprintf(v.host_if, sizeof v.host_if, "%s", s->veth_if);
+		v.host_ifindex = s->veth_ifindex;
+		if (gph_net_veth_delete(&v, &ce) < 0) {
+			gph_err_print(&ce, stderr, "gophernetes: gc");
+			return -1;
+		}
+		strcat(what, " veth");
+	}
+	/* Published ports and the address go back before the record does (B24). */
+	if (s->ports > 0) {
+		if (gph_nat_unpublish(s->id, &ce) < 0) {
+			gph_err_print(&ce, stderr, "gophernetes: gc");
+			return -1;
+		}
+		strcat(what, " ports");
+	}
+	/* The ledger names the bridge before the veth exists: a runtime killed in between leaves a
+	 * port that the kernel deletes only when it gets round to the dead network namespace. */
+	if (s->bridge[0] && !s->veth_if[0]) {
+		struct gph_bridge b;
+		int n = 0;
+		if (gph_bridge_init(&b, s->bridge, &ce) < 0 || gph_bridge_detach_id(&b, s->id, &n, &ce) < 0) {
+			gph_err_print(&ce, stderr, "gophernetes: gc");
+			return -1;
+		}
+		if (n)
+			strcat(what, " veth");
+	}
+	if (s->bridge[0]) {
+		if (gph_ipam_release_id(gph_state_root(), s->id, &ce) < 0) {
+			gph_err_print(&ce, stderr, "gophernetes: gc");
+			return -1;
+		}
+		strcat(what, " address");
+	}
+	/* An image container's upper and work directories (the overlay itself was mounted in the
+	 * sandbox's mount namespace, gone with it). Only a directory the ledger names that is
+	 * STORE/containers/ID for this very id. */
+	if (s->image_dir[0]) {
+		size_t l = strlen(s->image_dir), il = strlen(s->id);
+		const char *tail = "/containers/";
+		size_t tl = strlen(tail);
+		if (l > il + tl && strcmp(s->image_dir + l - il, s->id) == 0 &&
+		    strncmp(s->image_dir + l - il - tl, tail, tl) == 0) {
+			if (gph_rm_tree(s->image_dir, &ce) < 0 && ce.errnum != ENOENT) {
+				gph_err_print(&ce, stderr, "gophernetes: gc");
+				return -1;
+			}
+			strcat(what, " image-layer");
+		}
+	}
+	struct gph_sandbox sb;
+	memset(&sb, 0, sizeof sb);
+	snprintf(sb.id, sizeof sb.id, "%s", s->id);
+	char extra[PATH_MAX + 32];
+	snprintf(extra, sizeof extra, "%s/%s/resolv.conf", gph_state_root(), s->id);
+	unlink(extra);
+	snprintf(extra, sizeof extra, "%s/%s/hosts", gph_state_root(), s->id);
+	unlink(extra);
+	gph_state_remove(&sb);
+	return 0;
+}
+
+int gph_state_collect(const char *id, struct gph_err *e)
+{
+	struct state_rec s;
+	char what[256] = "";
+	if (read_state(id, &s) < 0)
+		return 0; /* nothing recorded (any more) */
+	if (collect_rec(&s, what) < 0)
+		return gph_fail(e, 0, "see the messages above; `gophernetes gc` tries again", "could not remove container %s", id);
+	return 0;
+}
+
 int gph_state_gc(FILE *out, int *removed, struct gph_err *e)
 {
 	bool none;
@@ -259,88 +350,12 @@ int gph_state_gc(FILE *out, int *removed, struct gph_err *e)
 		if (alive(s.owner_pid, s.owner_start))
 			continue; /* its runtime is still running: not ours to touch */
 		char what[256] = "";
-		struct gph_err ce;
-		if (alive(s.holder_pid, s.holder_start))
-			kill(s.holder_pid, SIGKILL);
-		struct gph_cgroup cg;
-		if (gph_cg_open(&cg, s.id, s.cgroup_parent[0] ? s.cgroup_parent : NULL, &ce) == 0 && cg.n > 0) {
-			if (gph_cg_destroy(&cg, &ce) < 0) {
-				gph_err_print(&ce, stderr, "gophernetes: gc");
-				rc = -1;
-				continue; /* keep the record, so a later gc can try again */
-			}
-			strcat(what, " cgroup");
+		if (collect_rec(&s, what) < 0) {
+			rc = -1;
+			continue;
 		}
-		if (s.veth_if[0]) {
-			struct gph_veth v;
-			memset(&v, 0, sizeof v);
-			snprintf(v.host_if, sizeof v.host_if, "%s", s.veth_if);
-			v.host_ifindex = s.veth_ifindex;
-			if (gph_net_veth_delete(&v, &ce) < 0) {
-				gph_err_print(&ce, stderr, "gophernetes: gc");
-				rc = -1;
-				continue;
-			}
-			strcat(what, " veth");
-		}
-		/* Published ports and the address go back before the record does (B24). */
-		if (s.ports > 0) {
-			if (gph_nat_unpublish(s.id, &ce) < 0) {
-				gph_err_print(&ce, stderr, "gophernetes: gc");
-				rc = -1;
-				continue;
-			}
-			strcat(what, " ports");
-		}
-		/* The ledger names the bridge before the veth exists: a runtime killed in between leaves a
-		 * port that the kernel deletes only when it gets round to the dead network namespace. */
-		if (s.bridge[0] && !s.veth_if[0]) {
-			struct gph_bridge b;
-			int n = 0;
-			if (gph_bridge_init(&b, s.bridge, &ce) < 0 || gph_bridge_detach_id(&b, s.id, &n, &ce) < 0) {
-				gph_err_print(&ce, stderr, "gophernetes: gc");
-				rc = -1;
-				continue;
-			}
-			if (n)
-				strcat(what, " veth");
-		}
-		if (s.bridge[0]) {
-			if (gph_ipam_release_id(gph_state_root(), s.id, &ce) < 0) {
-				gph_err_print(&ce, stderr, "gophernetes: gc");
-				rc = -1;
-				continue;
-			}
-			strcat(what, " address");
-			if (n_bridges < 8 && !bridge_listed(bridges, n_bridges, s.bridge))
-				snprintf(bridges[n_bridges++], IF_NAMESIZE, "%s", s.bridge);
-		}
-		/* An image container's upper and work directories (the overlay itself was mounted in the
-		 * sandbox's mount namespace, gone with it). Only a directory the ledger names that is
-		 * STORE/containers/ID for this very id. */
-		if (s.image_dir[0]) {
-			size_t l = strlen(s.image_dir), il = strlen(s.id);
-			const char *tail = "/containers/";
-			size_t tl = strlen(tail);
-			if (l > il + tl && strcmp(s.image_dir + l - il, s.id) == 0 &&
-			    strncmp(s.image_dir + l - il - tl, tail, tl) == 0) {
-				if (gph_rm_tree(s.image_dir, &ce) < 0 && ce.errnum != ENOENT) {
-					gph_err_print(&ce, stderr, "gophernetes: gc");
-					rc = -1;
-					continue;
-				}
-				strcat(what, " image-layer");
-			}
-		}
-		struct gph_sandbox sb;
-		memset(&sb, 0, sizeof sb);
-		snprintf(sb.id, sizeof sb.id, "%s", s.id);
-		char extra[PATH_MAX + 32];
-		snprintf(extra, sizeof extra, "%s/%s/resolv.conf", gph_state_root(), s.id);
-		unlink(extra);
-		snprintf(extra, sizeof extra, "%s/%s/hosts", gph_state_root(), s.id);
-		unlink(extra);
-		gph_state_remove(&sb);
+		if (s.bridge[0] && n_bridges < 8 && !bridge_listed(bridges, n_bridges, s.bridge))
+			snprintf(bridges[n_bridges++], IF_NAMESIZE, "%s", s.bridge);
 		fprintf(out, "removed %s (%s):%s state\n", s.id, s.name, what);
 		(*removed)++;
 	}

@@ -28,7 +28,7 @@ bool gph_step_equal(const struct gph_step *a, const struct gph_step *b)
 	switch (a->kind) {
 	case GPH_STEP_NS:
 		return a->ns_flags == b->ns_flags && !strcmp(a->uidmap, b->uidmap) &&
-		       !strcmp(a->gidmap, b->gidmap);
+		       !strcmp(a->gidmap, b->gidmap) && a->join == b->join && (!a->join || same_path(a->path, b->path));
 	case GPH_STEP_HOSTNAME:
 		return !strcmp(a->hostname, b->hostname);
 	case GPH_STEP_CHROOT:

@@ -308,6 +308,22 @@ int gph_step_parse(int argc, char **argv, struct gph_step *s, struct gph_err *e)
 		if (argc < 2)
 			return usage_fail(argv, e);
 		s->kind = GPH_STEP_NS;
+		if (strcmp(argv[1], "join") == 0) {
+			/* Enter an existing namespace (a pod's, a bind-mounted /run/netns/NAME, /proc/PID/ns/KIND). */
+			int f = argc == 4 ? gph_ns_flag(argv[2]) : 0;
+			if (!(f == CLONE_NEWUTS || f == CLONE_NEWIPC || f == CLONE_NEWNET))
+				return gph_fail(e, 0, "e.g. `ns join net /run/netns/blue` (uts, ipc or net)",
+						"ns join: which namespace, and its path?");
+			if (argv[3][0] != '/' || strlen(argv[3]) >= sizeof s->path)
+				return gph_fail(e, 0, "an absolute path such as /proc/PID/ns/net", "ns join: bad path \"%s\"", argv[3]);
+			struct stat sb;
+			if (stat(argv[3], &sb) < 0)
+				return gph_fail(e, errno, NULL, "ns join: %s", argv[3]);
+			s->join = true;
+			s->ns_flags = f;
+			snprintf(s->path, sizeof s->path, "%s", argv[3]);
+			return 0;
+		}
 		for (int i = 1; i < argc; i++) {
 			bool uid = strcmp(argv[i], "uidmap") == 0;
 			if (uid || strcmp(argv[i], "gidmap") == 0) {

@@ -16,7 +16,7 @@ static const char *const onoff_words[] = {"on", "off", NULL};
 static const char *const export_words[] = {"run", NULL};
 
 const struct gph_cmd_def gph_cmds[] = {
-	{"ns", "ns user|pid|uts|mnt|ipc|net|cgroup ... [uidmap C:H:N] [gidmap C:H:N]",
+	{"ns", "ns user|pid|uts|mnt|ipc|net|cgroup ... [uidmap C:H:N] [gidmap C:H:N] | ns join uts|ipc|net PATH",
 	 "give the sandbox new namespaces",
 	 "Each name asks for a new namespace of that kind; several may be given at once.\n"
 	 "  user    user and group IDs and capabilities: root inside is an ordinary user outside. It must\n"
@@ -30,6 +30,8 @@ const struct gph_cmd_def gph_cmds[] = {
 	 "  ipc     System V IPC objects and POSIX message queues\n"
 	 "  net     network devices, addresses, routes, ports: only `lo` inside\n"
 	 "  cgroup  the view of /proc/self/cgroup, rooted at the container's cgroup\n"
+	 "`ns join net PATH` enters an existing namespace instead (uts, ipc or net; PATH such as\n"
+	 "/proc/PID/ns/net or /run/netns/NAME): what a Kubernetes pod's containers do with the pod's.\n"
 	 "A PID namespace is special: it applies to the children of the process that creates it, and it\n"
 	 "dies with its first process (its PID 1). So `ns pid` marks the sandbox, and every `exec` creates\n"
 	 "a new PID namespace whose PID 1 is your command, with /proc remounted to match it.",
@@ -312,7 +314,10 @@ const struct gph_cmd_def gph_cmds[] = {
 	 "`gophernetes-shell FILE` rebuilds the same sandbox. `chroot`/`pivot_root` typed without a\n"
 	 "directory are saved with the absolute directory they used, so the script works from anywhere.",
 	 "", "", NULL, true, false},
-	{"export", "export run [CMD [ARGS...]]", "print the `gophernetes run` command that builds this container",
+	{"export", "export run [CMD [ARGS...]] | export oci DIR [CMD [ARGS...]]",
+	 "print the `gophernetes run` command that builds this container, or write it as an OCI bundle",
+	 "`export oci DIR` writes DIR/config.json (DIR is made; the root stays where `pivot_root` took it),\n"
+	 "a bundle for `gophernetes run --bundle DIR ID`, runc or crun.\n"
 	 "Prints the `gophernetes run` options (--ns, --hostname, --rootfs/--chroot, --memory and the other\n"
 	 "limits, --net/-p, --userns/--uidmap, -u, -w, --read-only, and --privileged or --cap-drop/--cap-add,\n"
 	 "--no-new-privileges=false, --seccomp=unconfined) that build the same container, then CMD\n"

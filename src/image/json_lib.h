@@ -3,6 +3,7 @@
 #ifndef GPH_JSON_LIB_H
 #define GPH_JSON_LIB_H
 #include <json-c/json.h>
+#include <json-c/json_object_iterator.h>
 #include "gph/error.h"
 
 #define GPH_JSON_FUNCS(X) \
@@ -13,7 +14,16 @@
 	X(json_object_get_string) \
 	X(json_object_get_int64) \
 	X(json_object_array_length) \
-	X(json_object_array_get_idx)
+	X(json_object_array_get_idx) \
+	X(json_object_get_boolean) \
+	X(json_object_get_double) \
+	X(json_object_iter_begin) \
+	X(json_object_iter_end) \
+	X(json_object_iter_equal) \
+	X(json_object_iter_next) \
+	X(json_object_iter_peek_name) \
+	X(json_object_iter_peek_value) \
+	X(json_object_to_json_string)
 
 struct gph_json_fns {
 #define GPH_JSON_FIELD(f) __typeof__(f) *f;

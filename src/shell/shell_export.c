@@ -2,7 +2,10 @@
  * (export_run.c, export_save.c) and doctor (doctor.c). */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <unistd.h>
 #include "gph/doctor.h"
@@ -73,11 +76,59 @@ int shell_cmd_save(struct shell *sh, int argc, char **argv)
 	return 0;
 }
 
+static int export_oci(struct shell *sh, int argc, char **argv)
+{
+	struct gph_err e = {0};
+	if (argc < 3) {
+		gph_fail(&e, 0, "e.g. export oci ./bundle", "usage: export oci DIR [CMD [ARGS...]]");
+		say_err(sh, &e);
+		return -1;
+	}
+	if (!sh->started) {
+		gph_fail(&e, 0, "`reset` starts a new one", "export: there is no sandbox");
+		say_err(sh, &e);
+		return -1;
+	}
+	static struct gph_export x; /* large */
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&buf, &len);
+	if (!mem) {
+		gph_fail(&e, errno, NULL, "open_memstream()");
+		say_err(sh, &e);
+		return -1;
+	}
+	int rc = gph_export_oci(sh->sb.steps, sh->sb.n_steps, argc > 3 ? argv + 3 : NULL, mem, &x);
+	fclose(mem);
+	if (rc == 1) {
+		fprintf(sh->out, "export oci: config.json cannot describe this sandbox:\n");
+		for (int i = 0; i < x.n_why; i++)
+			fprintf(sh->out, "  %s%s%s%s\n", x.why[i].text[0] ? "`" : "", x.why[i].text, x.why[i].text[0] ? "`: " : "", x.why[i].why);
+		free(buf);
+		return -1;
+	}
+	char path[PATH_MAX + 16];
+	snprintf(path, sizeof path, "%s/config.json", argv[2]);
+	FILE *f = NULL;
+	if (rc < 0 || (mkdir(argv[2], 0755) < 0 && errno != EEXIST) || !(f = fopen(path, "wx")) || fputs(buf, f) < 0 ||
+	    fclose(f) != 0) {
+		gph_fail(&e, errno, errno == EEXIST ? "give a new directory, or remove its config.json" : NULL, "export oci: writing %s", path);
+		say_err(sh, &e);
+		free(buf);
+		return -1;
+	}
+	free(buf);
+	fprintf(sh->out, "wrote %s: gophernetes run --bundle %s ID\n", path, argv[2]);
+	return 0;
+}
+
 int shell_cmd_export(struct shell *sh, int argc, char **argv)
 {
 	struct gph_err e = {0};
+	if (argc >= 2 && strcmp(argv[1], "oci") == 0)
+		return export_oci(sh, argc, argv);
 	if (argc < 2 || strcmp(argv[1], "run") != 0) {
-		gph_fail(&e, 0, "`help export` explains it", "usage: export run [CMD [ARGS...]]");
+		gph_fail(&e, 0, "`help export` explains it", "usage: export run [CMD [ARGS...]] | export oci DIR [CMD [ARGS...]]");
 		say_err(sh, &e);
 		return -1;
 	}

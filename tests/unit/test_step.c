@@ -39,6 +39,28 @@ START_TEST(ns_flags_and_aliases)
 }
 END_TEST
 
+START_TEST(ns_join)
+{
+	struct gph_step s, t;
+	struct gph_err e;
+	char *a[] = {"ns", "join", "net", "/proc/self/ns/net", NULL};
+	ck_assert_int_eq(parse(&s, &e, 4, a), 0);
+	ck_assert(s.join);
+	ck_assert_int_eq(s.ns_flags, CLONE_NEWNET);
+	ck_assert_str_eq(s.path, "/proc/self/ns/net");
+	char *plain[] = {"ns", "net", NULL};
+	ck_assert_int_eq(parse(&t, &e, 2, plain), 0);
+	ck_assert(!gph_step_equal(&s, &t)); /* joining is not making a new one */
+	char *pid[] = {"ns", "join", "pid", "/proc/self/ns/pid", NULL};
+	ck_assert_int_eq(parse(&s, &e, 4, pid), -1);
+	char *rel[] = {"ns", "join", "net", "ns/net", NULL};
+	ck_assert_int_eq(parse(&s, &e, 4, rel), -1);
+	char *missing[] = {"ns", "join", "net", "/nonexistent/ns", NULL};
+	ck_assert_int_eq(parse(&s, &e, 4, missing), -1);
+	ck_assert_int_eq(e.errnum, ENOENT);
+}
+END_TEST
+
 START_TEST(hostname_checked_before_anything)
 {
 	struct gph_step s;
@@ -329,6 +351,7 @@ Suite *suite_step(void)
 	Suite *s = suite_create("step");
 	TCase *t = tcase_create("parse");
 	tcase_add_test(t, ns_flags_and_aliases);
+	tcase_add_test(t, ns_join);
 	tcase_add_test(t, user_namespace_and_maps);
 	tcase_add_test(t, privilege_steps);
 	tcase_add_test(t, idfile_lookup);

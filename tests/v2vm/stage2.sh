@@ -129,9 +129,9 @@ step_oom() {
 # well under 30 minutes): files whose subject does not depend on the kernel or the cgroup version
 # (export's translation, the tutor's terminal dialogue, trace printing), the image tests (their
 # registry, skopeo, umoci and python3 are not in the initramfs; overlayfs is the host kernel's
-# too), and the fault points where no cgroup is involved. All are named in the output, never
+# too), the OCI clients (podman, containerd: not in the initramfs either), and the fault points where no cgroup is involved. All are named in the output, never
 # dropped silently.
-V2VM_HOST_ONLY="t-export.sh t-tutor.sh t-trace.sh t-images.sh t-pull.sh"
+V2VM_HOST_ONLY="t-export.sh t-tutor.sh t-trace.sh t-images.sh t-pull.sh t-oci.sh"
 V2VM_FAULT_ONLY='^(state|cgroup\..*|holder\.fork|ns|exec\.clone|exec\.execve|userns\.maps)$'
 
 step_suite() {
@@ -145,7 +145,7 @@ step_suite() {
 		echo "# not run in the VM (the host lanes run them): $V2VM_HOST_ONLY"
 	fi
 	# shellcheck disable=SC2086  # a list of file names
-	(cd "$G" && GPH_BIN=$G/build GPH_FILE_TIMEOUT=$V2VM_FILE_TIMEOUT GPH_FAULT_ONLY=$V2VM_FAULT_ONLY \
+	(cd "$G" && GPH_IN_V2VM=1 GPH_BIN=$G/build GPH_FILE_TIMEOUT=$V2VM_FILE_TIMEOUT GPH_FAULT_ONLY=$V2VM_FAULT_ONLY \
 		bash tests/integration/run-all.sh $files </dev/null 2>&1)
 }
 
