@@ -138,8 +138,9 @@ lint-lessons: $(BUILD)/gophernetes-shell
 # The images lesson's image is made at replay time in a temporary store (lessons/tools/with-image-store.sh;
 # python3 from test-deps).
 lessons: $(BINS) rootfs/bin/busybox rootfs/bin/escape-chroot lint-lessons test-deps
-	lessons/tools/with-image-store.sh $(BUILD)/gophernetes \
-		$(BUILD)/gophernetes-shell --rootfs ./rootfs --replay $(if $(TAP),--tap) lessons/*.lesson
+	lessons/tools/with-image-store.sh $(abspath $(BUILD))/gophernetes \
+		$(abspath $(BUILD))/gophernetes-shell --rootfs $(CURDIR)/rootfs --replay $(if $(TAP),--tap) \
+		$(abspath $(wildcard lessons/*.lesson))
 
 # Soak (tests/soak/soak.sh): 1000 sequential and 200 parallel bridged containers with memory
 # limits, then everything at its baseline. `make check` runs the short form (about a minute).

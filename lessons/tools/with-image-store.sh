@@ -2,7 +2,8 @@
 # with-image-store.sh GOPHERNETES CMD [ARGS...] — run CMD with GPH_IMAGE_ROOT naming a fresh image store
 # in a temporary directory that holds "lesson/layers:1" (tests/images/mkimage.py's two-layer OCI image of
 # ./rootfs: layer 2 changes /etc/motd, whites out /etc/hostname-gone, makes /opt opaque), imported with
-# GOPHERNETES. The store goes when CMD ends. `make lessons` replays the images lesson through it.
+# GOPHERNETES, and CMD runs in an empty directory there. The store and whatever the lessons wrote go when
+# CMD ends. `make lessons` replays every lesson through it (paths absolute).
 set -u
 [ $# -ge 2 ] || { echo "usage: $0 GOPHERNETES CMD [ARGS...]" >&2; exit 2; }
 gph=$1
@@ -19,4 +20,6 @@ fi
 python3 "$here/tests/images/mkimage.py" oci "$here/rootfs" "$tmp/oci" >"$tmp/log" 2>&1 &&
 	"$gph" import --root "$tmp/store" "$tmp/oci" lesson/layers:1 >>"$tmp/log" 2>&1 ||
 	{ echo "with-image-store.sh: making the lesson's image failed:" >&2; cat "$tmp/log" >&2; exit 1; }
+# In a directory of its own, so that what a lesson writes there (lesson 17's bundle) goes with it.
+mkdir "$tmp/work" && cd "$tmp/work" || exit 1
 GPH_IMAGE_ROOT=$tmp/store "$@"

@@ -49,6 +49,7 @@ for f in "${files[@]}"; do
 		continue
 	fi
 	start=$(date +%s)
+	tmps_before=$(ls -d "${GPH_TEST_TMPDIR:-/tmp}"/gph-test.* 2>/dev/null)
 	# Each file is bounded; on TERM its traps clean up, KILL follows 15 s later. Stray output
 	# (a shell's job notice, a tool's complaint) becomes a "# " comment so it cannot pass for a
 	# result.
@@ -70,6 +71,12 @@ for f in "${files[@]}"; do
 		failed=$((failed + 1))
 	elif [ $((p + n)) = 0 ]; then
 		echo "not ok - $name: ran no test case"
+		failed=$((failed + 1))
+	fi
+	# A file's temp directory goes with it (lib.sh's cleanup), even when a file sets its own trap.
+	left=$(comm -13 <(echo "$tmps_before") <(ls -d "${GPH_TEST_TMPDIR:-/tmp}"/gph-test.* 2>/dev/null))
+	if [ -n "$left" ]; then
+		echo "not ok - $name: left its temp directory: $left"
 		failed=$((failed + 1))
 	fi
 	echo "# $name: $p passed, $n failed ($(( $(date +%s) - start ))s)"

@@ -19,7 +19,13 @@ remove_alone() {
 	rmdir "$ALONE" 2>/dev/null
 	ALONE=""
 }
-trap 'remove_alone' EXIT
+leaf_exit() {
+	local rc=$?
+	remove_alone
+	(exit "$rc") # gph_cleanup (temp dir, processes, gc) exits with the status it finds: the test's
+	gph_cleanup
+}
+trap leaf_exit EXIT
 
 t_alone_runtime() {
 	local own out rc leaf

@@ -329,6 +329,37 @@ t_shell_export() {
 	expect_no_cgroups_left && expect_no_state_left
 }
 
+# Lesson 17 ends by exporting the container it built: that bundle, as the lesson writes it, runs
+# under gophernetes and runc and says hello from its hostname.
+t_lesson_bundle() {
+	local cmds=$GPH_TMP/lesson17.cmds b=$GPH_TMP/lesson-bundle
+	sed -n 's/^\$ //p' "$GPH_ROOT/lessons/17-oci-bundle.lesson" >"$cmds"
+	[ -s "$cmds" ] || { fail "no commands in lesson 17"; return 1; }
+	rm -rf "$b"
+	gph_shell_run "$cmds" --rootfs "$R"
+	[ -s "$b/config.json" ] || { fail "lesson 17 wrote no bundle"; show_last; return 1; }
+	validate config-schema.json "$b/config.json" || return 1
+	oci run --bundle "$b" lesson1
+	expect_rc 0 && expect_line "hello from bundled" || return 1
+	if command -v runc >/dev/null; then
+		python3 - "$b/config.json" "$CGP/runc-l2" <<-'PY'
+		import json, sys
+		c = json.load(open(sys.argv[1]))
+		c["linux"]["cgroupsPath"] = sys.argv[2]
+		json.dump(c, open(sys.argv[1], "w"))
+		PY
+		timeout -k 5 30 runc --root "$GPH_TMP/runc" run -b "$b" l2 >"$GPH_TMP/out" 2>"$GPH_TMP/err" </dev/null
+		RC=$?
+		OUT=$(cat "$GPH_TMP/out")
+		ERR=$(cat "$GPH_TMP/err")
+		LAST_CMD="runc run -b lesson-bundle l2"
+		find /sys/fs/cgroup -depth -type d -path "*/gophernetes-oci-test.$$/runc-l2" -exec rmdir {} + 2>/dev/null
+		expect_rc 0 && expect_line "hello from bundled" || return 1
+	fi
+	rm -rf "$b"
+	expect_no_cgroups_left && expect_no_state_left
+}
+
 # ---- podman ----
 podman_setup() {
 	mkdir -p "$PT" || return 1
@@ -468,6 +499,7 @@ tcase "errors: --systemd-cgroup, unknown ids, an unknown config field; plain run
 tcase "an rlimit above the hard limit is refused with its name" t_rlimit_refused
 tcase "hooks: prestart, createRuntime, poststart, poststop get the state; createContainer refused" t_hooks
 tcase "the shell's export oci: a bundle that validates and runs under gophernetes and runc" t_shell_export
+tcase "lesson 17's bundle runs under gophernetes and runc" t_lesson_bundle
 podman_ok=0
 t_podman_import() { podman_setup && podman_ok=1; }
 [ "$have_podman" = 1 ] && tcase "podman import of the test rootfs as an image" t_podman_import
