@@ -189,14 +189,29 @@ static void check_step(const struct gph_step *s, int argc, char **argv)
 			 "cap add/drop of nothing");
 		break;
 	case GPH_STEP_USER: {
-		/* "UID" or "UID:GID", plain digits, each id below (uid_t)-1, which means "unchanged". */
+		/* "USER" or "USER:GROUP", each side plain digits (an id below (uid_t)-1, which means
+		 * "unchanged") or a name as useradd allows ([A-Za-z0-9._-], not first '-' or a digit, at
+		 * most 32): nothing that could forge a line of /etc/passwd or a path. */
 		const char *colon = strchr(argv[1], ':');
-		FZ_CHECK(strspn(argv[1], "0123456789:") == strlen(argv[1]) && (!colon || !strchr(colon + 1, ':')),
-			 "user [%s] accepted", argv[1]);
+		static const char name_chars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-";
+		FZ_CHECK(!colon || !strchr(colon + 1, ':'), "user [%s] with two colons accepted", argv[1]);
+		FZ_CHECK(strspn(argv[1], name_chars) + (colon ? 1 : 0) + (colon ? strspn(colon + 1, name_chars) : 0) ==
+				 strlen(argv[1]),
+			 "user [%s] accepted with a character names cannot hold", argv[1]);
 		FZ_CHECK(s->uid != 4294967295u && s->gid != 4294967295u, "user [%s] gave %u:%u", argv[1], s->uid, s->gid);
-		FZ_CHECK(strtoull(argv[1], NULL, 10) == s->uid, "user [%s] gave uid %u", argv[1], s->uid);
-		FZ_CHECK(colon ? strtoull(colon + 1, NULL, 10) == s->gid : s->gid == s->uid, "user [%s] gave gid %u",
-			 argv[1], s->gid);
+		if (s->user_name[0])
+			FZ_CHECK(strncmp(argv[1], s->user_name, strlen(s->user_name)) == 0 && s->user_name[0] != '-' &&
+					 (s->user_name[0] < '0' || s->user_name[0] > '9') && strlen(s->user_name) <= 32,
+				 "user [%s] gave the name [%s]", argv[1], s->user_name);
+		else
+			FZ_CHECK(strtoull(argv[1], NULL, 10) == s->uid, "user [%s] gave uid %u", argv[1], s->uid);
+		if (s->group_name[0])
+			FZ_CHECK(colon && strcmp(colon + 1, s->group_name) == 0 && s->group_name[0] != '-',
+				 "user [%s] gave the group [%s]", argv[1], s->group_name);
+		else if (colon)
+			FZ_CHECK(strtoull(colon + 1, NULL, 10) == s->gid, "user [%s] gave gid %u", argv[1], s->gid);
+		else if (!s->user_name[0])
+			FZ_CHECK(s->gid == s->uid, "user [%s] gave gid %u", argv[1], s->gid);
 		break;
 	}
 	case GPH_STEP_IMAGE:
