@@ -8,16 +8,15 @@
 
 static char creds_buf[1024];
 
-/* --creds-file FILE: one line "user:pass" (kept out of the process list and shell history). */
-static int read_creds(const char *path, struct gph_err *e)
+int cli_read_creds(const char *path, char *buf, size_t len, struct gph_err *e)
 {
 	FILE *f = fopen(path, "re");
 	if (!f)
 		return gph_fail(e, errno, NULL, "fopen(\"%s\")", path);
-	bool ok = fgets(creds_buf, sizeof creds_buf, f) != NULL;
+	bool ok = fgets(buf, (int)len, f) != NULL;
 	fclose(f);
-	creds_buf[strcspn(creds_buf, "\r\n")] = 0;
-	if (!ok || !strchr(creds_buf, ':'))
+	buf[strcspn(buf, "\r\n")] = 0;
+	if (!ok || !strchr(buf, ':'))
 		return gph_fail(e, EINVAL, "the file holds one line user:password", "--creds-file \"%s\": no user:password line", path);
 	return 0;
 }
@@ -38,7 +37,7 @@ static int store_opts(int argc, char **argv, const char **root, struct gph_pull_
 		else if (pull && strcmp(argv[i], "--creds") == 0 && i + 1 < argc)
 			po->creds = argv[++i];
 		else if (pull && strcmp(argv[i], "--creds-file") == 0 && i + 1 < argc) {
-			if (read_creds(argv[++i], e) < 0)
+			if (cli_read_creds(argv[++i], creds_buf, sizeof creds_buf, e) < 0)
 				return -1;
 			po->creds = creds_buf;
 		} else if (pull && strcmp(argv[i], "--platform") == 0 && i + 1 < argc)

@@ -29,6 +29,7 @@ static void usage(FILE *f)
 	      "  --pull POLICY        missing: pull the image when the store lacks it (default); always; never\n"
 	      "  --insecure           pulls may use plain HTTP (a local registry)\n"
 	      "  --platform OS/ARCH   the image to pull from a multi-platform index (default: this machine's)\n"
+	      "  --creds USER:PASS, --creds-file FILE   credentials for the registry, if a pull is needed\n"
 	      "  --hostname NAME      hostname inside (default: the container id)\n"
 	      "  --name NAME          a name for `gophernetes ps`\n"
 	      "  --memory SIZE        memory limit, e.g. 64M (b, k, m, g; KiB, MiB, GiB)\n"
@@ -102,6 +103,7 @@ struct run_opts {
 	const char *image, *store_root, *platform;
 	enum gph_pull_policy pull;
 	bool insecure;
+	const char *creds;
 	const struct gph_image_run *img; /* the image's config, when --image */
 };
 
@@ -305,7 +307,8 @@ static int parse_opts(int argc, char **argv, struct run_opts *o, struct gph_err 
 	enum { O_ROOTFS = 256, O_HOSTNAME, O_NAME, O_MEMORY, O_NET, O_NS, O_CHROOT, O_INIT, O_NOTTY, O_STOP, O_CGP,
 	       O_SWAP, O_CPUS, O_CPUW, O_CPUSET, O_PIDS, O_IOW, O_RBPS, O_WBPS, O_BRIDGE, O_SUBNET, O_IP, O_TRACE,
 	       O_PRIV, O_CAPADD, O_CAPDROP, O_NNP, O_SECCOMP, O_USERNS, O_UIDMAP, O_GIDMAP, O_RO, O_IMAGE, O_STORE,
-	       O_PULL, O_INSECURE, O_PLATFORM };
+	       O_PULL, O_INSECURE, O_PLATFORM, O_CREDS, O_CREDS_FILE };
+	static char creds_buf[1024];
 	static const struct option lo[] = {
 		{"rootfs", required_argument, 0, O_ROOTFS}, {"hostname", required_argument, 0, O_HOSTNAME},
 		{"name", required_argument, 0, O_NAME},     {"memory", required_argument, 0, O_MEMORY},
@@ -327,7 +330,8 @@ static int parse_opts(int argc, char **argv, struct run_opts *o, struct gph_err 
 		{"workdir", required_argument, 0, 'w'},     {"read-only", no_argument, 0, O_RO},
 		{"image", required_argument, 0, O_IMAGE},   {"root", required_argument, 0, O_STORE},
 		{"pull", required_argument, 0, O_PULL},     {"insecure", no_argument, 0, O_INSECURE},
-		{"platform", required_argument, 0, O_PLATFORM},
+		{"platform", required_argument, 0, O_PLATFORM}, {"creds", required_argument, 0, O_CREDS},
+		{"creds-file", required_argument, 0, O_CREDS_FILE},
 		{"help", no_argument, 0, 'h'},              {0, 0, 0, 0},
 	};
 	memset(o, 0, sizeof *o);
@@ -347,6 +351,12 @@ static int parse_opts(int argc, char **argv, struct run_opts *o, struct gph_err 
 			break;
 		case O_INSECURE: o->insecure = true; break;
 		case O_PLATFORM: o->platform = optarg; break;
+		case O_CREDS: o->creds = optarg; break;
+		case O_CREDS_FILE:
+			if (cli_read_creds(optarg, creds_buf, sizeof creds_buf, e) < 0)
+				return -1;
+			o->creds = creds_buf;
+			break;
 		case O_HOSTNAME:
 			if (gph_check_hostname(optarg, e) < 0)
 				return -1;
@@ -457,6 +467,9 @@ static int parse_opts(int argc, char **argv, struct run_opts *o, struct gph_err 
 	}
 	if (o->image && o->rootfs)
 		return gph_fail(e, 0, "give one of them", "--image and --rootfs both name the root");
+	if (!o->image && (o->creds || o->insecure || o->platform || o->store_root || o->pull))
+		return gph_fail(e, 0, "they are for pulling and storing images: add --image REF",
+				"--creds, --insecure, --platform, --root and --pull need --image");
 	if (optind >= argc && !o->image)
 		return gph_fail(e, 0, "e.g. gophernetes run /bin/sh", "run: which command?");
 	return optind;
@@ -486,7 +499,7 @@ int gph_cmd_run(int argc, char **argv)
 			setenv("GPH_IMAGE_ROOT", o.store_root, 1);
 		char platform[64];
 		gph_pull_default_platform(platform, sizeof platform);
-		struct gph_pull_opts po = {.insecure = o.insecure, .platform = o.platform ? o.platform : platform,
+		struct gph_pull_opts po = {.insecure = o.insecure, .platform = o.platform ? o.platform : platform, .creds = o.creds,
 					   .notes = o.quiet ? NULL : stderr};
 		if (gph_image_ensure(o.store_root, o.image, o.pull, &po, &e) < 0 ||
 		    gph_image_run_load(o.store_root, o.image, &img, &e) < 0 ||

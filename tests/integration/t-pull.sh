@@ -296,6 +296,22 @@ t_basic_auth() {
 	expect_no_pw || return 1
 	gph_run run --root "$S" --image "$AUTH/busybox:latest" /bin/sh -c 'echo hi'
 	expect_line "hi" || return 1
+	# run's own pull takes the same credentials (and never prints them)
+	rm -rf "$S"
+	gph_run run --root "$S" --insecure --image "$AUTH/busybox:latest" /bin/true
+	expect_rc 125 || return 1
+	expect_err "wants a user name and password" || return 1
+	gph_run run --root "$S" --insecure --creds-file "$GPH_TMP/creds" --image "$AUTH/busybox:latest" /bin/sh -c 'echo from-run-pull'
+	expect_rc 0 || return 1
+	expect_line "from-run-pull" || return 1
+	expect_no_pw || return 1
+	rm -rf "$S"
+	gph_run run --root "$S" --insecure --creds "alice:$PW" --image "$AUTH/busybox:latest" /bin/true
+	expect_rc 0 || return 1
+	expect_no_pw || return 1
+	gph_run run --rootfs "$R" --creds "alice:$PW" /bin/true
+	expect_rc 125 || return 1
+	expect_err "need --image" || return 1
 	authreg_stop
 }
 
@@ -386,7 +402,7 @@ tcase "umoci-built busybox (one layer; three with whiteouts) via skopeo: pull, r
 tcase "run --pull=missing pulls once, --pull=always again, --pull=never refuses a missing image" t_pull_policy
 tcase "run from a rootfs, and run --image of a stored image, load no libcurl/libarchive/json-c" t_no_libs_on_run
 tcase "progress on a terminal: bytes, total and rate per layer, redrawn in place" t_progress_tty
-tcase "Basic auth (htpasswd registry): no creds, wrong creds, --creds, --creds-file; password never printed" t_basic_auth
+tcase "Basic auth (htpasswd registry): no creds, wrong creds, --creds, --creds-file, also for run's pull; password never printed" t_basic_auth
 tcase "Bearer challenge: anonymous token, then a token endpoint that wants credentials" t_bearer
 tcase "a registry that dies mid-blob: clean error, store consistent, the pull again works" t_dies_midpull
 tcase "a corrupted blob in the registry: digest mismatch, nothing stored" t_corrupt_blob
