@@ -22,4 +22,4 @@ python3 "$here/tests/images/mkimage.py" oci "$here/rootfs" "$tmp/oci" >"$tmp/log
 	{ echo "with-image-store.sh: making the lesson's image failed:" >&2; cat "$tmp/log" >&2; exit 1; }
 # In a directory of its own, so that what a lesson writes there (lesson 17's bundle) goes with it.
 mkdir "$tmp/work" && cd "$tmp/work" || exit 1
-GPH_IMAGE_ROOT=$tmp/store "$@"
+GPH_IMAGE_ROOT=$tmp/store GPH_STATE_DIR=$tmp/state "$@"

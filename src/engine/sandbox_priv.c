@@ -3,6 +3,7 @@
  * process the same way to show the real result. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <limits.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,7 +12,6 @@
 
 /* Compiled seccomp programs, one file per capability set: a cache, not state (gc leaves it).
  * Only root's runs use it: a cache others could write must never feed root's filter. */
-#define GPH_SECCOMP_CACHE "/run/gophernetes-cache"
 
 static void caps_note(const struct gph_sandbox *sb, char *note, size_t len)
 {
@@ -108,8 +108,11 @@ int gph_sandbox_priv_seccomp(const struct gph_sandbox *sb, struct hreq *rq, stru
 {
 	if (!sb->priv.changed || !sb->priv.seccomp)
 		return 0;
-	/* Compiled here (and cached), installed by the exec child with one prctl. */
-	if (gph_seccomp_prepare(rq->caps.bounding, geteuid() == 0 ? GPH_SECCOMP_CACHE : NULL, &rq->prog, e) < 0)
+	/* Compiled here (and cached beside the state directory: /run/gophernetes-cache by default, and
+	 * with GPH_STATE_DIR in a test's own directory), installed by the exec child with one prctl. */
+	char cache[PATH_MAX];
+	snprintf(cache, sizeof cache, "%s-cache", gph_state_root());
+	if (gph_seccomp_prepare(rq->caps.bounding, geteuid() == 0 ? cache : NULL, &rq->prog, e) < 0)
 		return -1;
 	rq->seccomp = true;
 	return 0;
