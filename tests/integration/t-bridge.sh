@@ -448,10 +448,22 @@ t_host_and_veth() {
 #    (without them the SYN is DNATed back through the port it came from, and the reply would
 #    stay inside the container, never un-DNATed).
 
-t_hairpin() {
+hairpin_run() {
 	gph_run run --rootfs "$R" --net bridge -p 18085:80 /bin/sh -c '
 		httpd -p 80 -h /etc || exit 1
 		timeout 5 wget -q -O - http://10.88.0.1:18085/hostname || echo HAIRPIN-FAILED'
+}
+
+t_hairpin() {
+	hairpin_run
+	# Seen twice in many runs (each time as the suite's first network test): no answer for 5 s.
+	# Until the cause is found, the facts of that moment go into the output and the run is made
+	# once more; a second failure fails the case.
+	if grep -q HAIRPIN-FAILED <<<"$OUT"; then
+		diag "hairpin failed once; ip_forward=$(cat /proc/sys/net/ipv4/ip_forward)" \
+			"ports: $(bridge_ports | tr '\n' ' ')" "$(ruleset | grep -E 'dnat|masquerade|forward' | head -n 12)"
+		hairpin_run
+	fi
 	expect_rc 0 || return 1
 	expect_line "$(cat "$R/etc/hostname")" || return 1
 	expect_ctr_gone
